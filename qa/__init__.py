@@ -1,0 +1,129 @@
+"""Offline, extractive question answering over news articles, with citations.
+
+The public API is a few verbs::
+
+    import qa
+    qa.retrieve("Who did Le Quoc Hung meet?", k=5)   # -> list[Passage]
+    qa.answer("When was the phone call?")             # -> Answer
+    index = qa.build_index("corpus", "embeddings")    # -> Index
+    index = qa.load_index("embeddings")
+    report = qa.evaluate("tests/data/dev.jsonl")      # -> EvalReport
+
+``retrieve`` and ``answer`` use the default index: ``$QA_CORPUS`` (default ``corpus/``) built
+into ``$QA_INDEX`` (default ``embeddings/``) on first use and rebuilt when the corpus changes.
+Importing ``qa`` loads no model, no torch and no gradio.
+"""
+
+from __future__ import annotations
+
+import os
+import threading
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from qa.errors import CorpusError, IndexCorruptError, IndexLockedError, QAError, QuestionSetError
+from qa.types import Answer, DocMeta, Document, Passage
+
+if TYPE_CHECKING:
+    from qa.evaluation import EvalReport
+    from qa.index import Index
+
+__all__ = [
+    "Answer",
+    "CorpusError",
+    "DocMeta",
+    "Document",
+    "IndexCorruptError",
+    "IndexLockedError",
+    "Passage",
+    "QAError",
+    "QuestionSetError",
+    "answer",
+    "build_index",
+    "default_paths",
+    "evaluate",
+    "load_default_index",
+    "load_index",
+    "retrieve",
+]
+
+__version__ = "0.1.0"
+
+_default: Index | None = None
+_default_lock = threading.Lock()
+
+
+def default_paths() -> tuple[Path, Path]:
+    """``(corpus_dir, index_dir)`` of the default index.
+
+    ``$QA_CORPUS``/``$QA_INDEX`` if set; else ``corpus/`` and ``embeddings/`` in the current
+    folder, falling back to the ones beside this package in a source checkout.
+    """
+    corpus = os.environ.get("QA_CORPUS")
+    index = os.environ.get("QA_INDEX")
+    if corpus is None:
+        here = Path("corpus")
+        repo = Path(__file__).resolve().parent.parent
+        corpus = str(here if here.is_dir() or not (repo / "corpus").is_dir() else repo / "corpus")
+    if index is None:
+        index = str(Path(corpus).resolve().parent / "embeddings")
+    return Path(corpus), Path(index)
+
+
+def load_default_index(*, reload: bool = False) -> Index:
+    """The default index, built or rebuilt if needed, shared by every call in this process."""
+    global _default
+    with _default_lock:
+        if _default is None or reload:
+            from qa.index import open_index
+
+            corpus, index = default_paths()
+            _default = open_index(corpus, index)
+        return _default
+
+
+def build_index(corpus_dir: str | os.PathLike, index_dir: str | os.PathLike, **kwargs: Any) -> Index:
+    """Build the index of ``corpus_dir`` into ``index_dir`` (atomically) and return it.
+
+    Keyword options: ``model`` (name or path), ``backend`` (``torch``, ``onnx``, ``onnx-int8``),
+    ``show_progress``. See ``qa.index.build_index`` for the rest.
+    """
+    from qa.index import build_index as _build
+
+    return _build(corpus_dir, index_dir, **kwargs)
+
+
+def load_index(index_dir: str | os.PathLike, **kwargs: Any) -> Index:
+    """Load the index in ``index_dir`` after checking it against its manifest."""
+    from qa.index import load_index as _load
+
+    return _load(index_dir, **kwargs)
+
+
+def retrieve(question: str, k: int = 5) -> list[Passage]:
+    """The ``k`` best passages for ``question`` from the default index, best first.
+
+    Raises ``ValueError`` for an empty question and ``QAError`` for fixable problems.
+    """
+    from qa.index import check_question
+
+    check_question(question)  # reject bad input before any index is built
+    return load_default_index().retrieve(question, k)
+
+
+def answer(question: str, history: list[dict] | None = None) -> Answer:
+    """A short quoted answer with numbered citations, from the default index.
+
+    ``history`` is Gradio's messages format: ``[{"role": "user", "content": "..."}, ...]``.
+    """
+    from qa.index import check_question
+
+    check_question(question)
+    return load_default_index().answer(question, history)
+
+
+def evaluate(questions: Any, index: Index | None = None, k: int = 5, **kwargs: Any) -> EvalReport:
+    """Run a question set (path to JSONL / SQuAD JSON, or a list of dicts) and report metrics."""
+    from qa.evaluation import evaluate as _evaluate
+
+    return _evaluate(questions, index=index, k=k, **kwargs)

@@ -1,0 +1,464 @@
+"""Extractive answers: quoted sentences, numbered citations, honest refusals, follow-ups.
+
+No text is generated. The answer is one to three sentences quoted from retrieved passages,
+each followed by the citations of the passages that say it. Sentence vectors come from the
+index (computed at build time), so answering costs one query encoding plus arithmetic.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Iterable, Sequence
+
+import numpy as np
+
+from qa.chunking import passage_sentences
+from qa.lexical import fold, tokenize, words
+from qa.types import Answer, Passage
+
+if TYPE_CHECKING:
+    from qa.index import Index
+
+DECLINE_TEXT = "The articles do not answer this question."
+
+# --- question analysis -----------------------------------------------------------------------
+
+_MONTHS = (
+    "january|february|march|april|may|june|july|august|september|october|november|december"
+)
+_DATE_RE = re.compile(
+    rf"\b(?:{_MONTHS})\b(?:\s+\d{{1,2}}(?:\s*-\s*\d{{1,2}})?)?(?:,?\s+\d{{4}})?|\b(?:19|20)\d{{2}}\b"
+    r"|\b\d{1,2}/\d{1,2}/\d{4}\b|\b(?:morning|afternoon|evening) of\b",
+    re.IGNORECASE,
+)
+_NUMBER_RE = re.compile(
+    r"\b\d[\d,.]*\b|\b(?:one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|"
+    r"dozens?|hundreds?|thousands?|millions?|first|second|third|fourth|fifth|several)\b",
+    re.IGNORECASE,
+)
+_PERSON_RE = re.compile(
+    r"\b(?:Minister|Secretary|General|Gen\.|Deputy|Director|President|Prime|Chairman|Ambassador|"
+    r"Permanent|Lieutenant|Lt\.|Baroness|Officer|Mr|Ms|Mrs|Dr)\b|\b[A-Z][a-z]+\s+[A-Z][a-z]+\b"
+)
+_PLACE_RE = re.compile(
+    r"\b(?:in|at|to|from)\s+(?:the\s+)?[A-Z][\w'’-]+|\b(?:Hanoi|London|Ha Noi|Vietnam|UK|"
+    r"United Kingdom|Britain|Europe)\b"
+)
+_WH = [
+    ("how_many", re.compile(r"\bhow (?:many|much|often|long)\b|\bnumber of\b|\bwhat number\b", re.I)),
+    ("when", re.compile(r"\bwhen\b|\bwhat (?:date|day|year|month|time)\b|\bwhich (?:date|day|year|month)\b|\bdate\b", re.I)),
+    ("who", re.compile(r"\bwho(?:m|se)?\b|\bwhich (?:minister|official|person|officials|people)\b|\bwhat is the name\b|\bname of\b", re.I)),
+    ("where", re.compile(r"\bwhere\b|\bwhich (?:city|country|place)\b|\bin what (?:city|country|place)\b", re.I)),
+]  # fmt: skip
+_PRONOUN = re.compile(
+    r"\b(?:he|she|him|his|her|hers|they|them|their|it|its|this|that|these|those|there)\b", re.I
+)
+_QUESTION_WORDS = {
+    "what", "which", "who", "whom", "whose", "when", "where", "why", "how", "did", "does", "do",
+    "is", "are", "was", "were", "the", "a", "an", "and", "or", "of", "in", "on", "at", "to",
+    "for", "with", "about", "tell", "me", "please", "say", "said", "articles", "article",
+}  # fmt: skip
+
+
+def question_type(question: str) -> str:
+    """``when``, ``who``, ``where``, ``how_many`` or ``""`` (no expected answer type)."""
+    for kind, pattern in _WH:
+        if pattern.search(question):
+            return kind
+    return ""
+
+
+def _type_match(kind: str, sentence: str) -> float:
+    if not kind:
+        return 0.5
+    pattern = {
+        "when": _DATE_RE,
+        "how_many": _NUMBER_RE,
+        "who": _PERSON_RE,
+        "where": _PLACE_RE,
+    }[kind]
+    return 1.0 if pattern.search(sentence) else 0.0
+
+
+_ENTITY = re.compile(
+    r"(?:[A-ZĐ][\w’'.-]*|UK|MoU|NCA)(?:\s+(?:of\s+(?:the\s+)?|for\s+|de\s+)?[A-ZĐ][\w’'.-]*)*"
+)
+_GENERIC_ENTITIES = {
+    "what", "which", "who", "when", "where", "why", "how", "did", "does", "do", "is", "are",
+    "was", "were", "the", "a", "and", "in", "on", "i", "tell", "give", "list", "name", "and what",
+}  # fmt: skip
+
+
+def entities(text: str) -> list[str]:
+    """Capitalised names in ``text`` ("Le Quoc Hung", "Simon Ridley", "Home Office")."""
+    out: list[str] = []
+    for m in _ENTITY.finditer(text):
+        ent = m.group(0).strip(" .,'’")
+        toks = ent.split()
+        while toks and toks[0].casefold() in _GENERIC_ENTITIES:
+            toks = toks[1:]
+        ent = " ".join(toks)
+        if ent and ent.casefold() not in _GENERIC_ENTITIES and len(ent) > 1:
+            out.append(ent)
+    return out
+
+
+# --- follow-ups ------------------------------------------------------------------------------
+
+
+def _is_follow_up(question: str) -> bool:
+    q = question.strip()
+    if _PRONOUN.search(q):
+        return True
+    if re.match(r"^(?:and|what about|how about|also|then)\b", q, re.I):
+        return True
+    return len(words(q)) <= 3
+
+
+def rewrite_query(question: str, history: Sequence[dict] | None, index: Index) -> tuple[str, set[str]]:
+    """Resolve a follow-up against the conversation.
+
+    Returns ``(query, doc_ids)``: the query with the previous turn's names added where the
+    question leans on a pronoun or ellipsis, and the documents the previous answer cited.
+    """
+    if not history:
+        return question, set()
+    users = [m.get("content", "") for m in history if m.get("role") == "user"]
+    bots = [m.get("content", "") for m in history if m.get("role") == "assistant"]
+    users = [u for u in users if isinstance(u, str) and u.strip()]
+    if not users or not _is_follow_up(question):
+        return question, set()
+    cited: set[str] = set()
+    if bots and isinstance(bots[-1], str):
+        last = bots[-1]
+        for doc in index.documents:
+            if doc.meta.title and doc.meta.title in last:
+                cited.add(doc.doc_id)
+    own = {fold(e) for e in entities(question)}
+    context: list[str] = []
+    for turn in reversed(users[-2:]):
+        for ent in entities(turn):
+            f = fold(ent)
+            if f not in own and f not in {fold(c) for c in context}:
+                context.append(ent)
+        if context:
+            break
+    if not context and bots and isinstance(bots[-1], str):
+        # The previous question named no one ("Who visited London?"): take the names of the
+        # previous answer's first quoted sentence instead.
+        first = bots[-1].split("\n", 1)[0]
+        context = [e for e in entities(first) if len(e.split()) >= 2][:2]
+    if not context:
+        return question, cited
+    return f"{question} ({'; '.join(context)})", cited
+
+
+# --- scoring sentences -----------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Candidate:
+    """A sentence of a retrieved passage, with its scores."""
+
+    passage: int  # position in the retrieved list
+    sentence: str
+    vector_row: int
+    semantic: float
+    overlap: float
+    type_match: float
+    score: float
+
+
+def _idf(index: Index) -> dict[str, float]:
+    cached = getattr(index, "_idf_cache", None)
+    if cached is not None:
+        return cached
+    df: dict[str, int] = {}
+    for p in index.passages:
+        for t in set(tokenize(p.text)):
+            df[t] = df.get(t, 0) + 1
+    n = max(1, len(index.passages))
+    idf = {t: math.log(1 + (n - c + 0.5) / (c + 0.5)) for t, c in df.items()}
+    index._idf_cache = idf  # a derived, read-only table; recomputing it is harmless
+    return idf
+
+
+def _overlap(q_terms: list[str], sentence: str, idf: dict[str, float], default: float) -> float:
+    if not q_terms:
+        return 0.0
+    s_terms = set(tokenize(sentence))
+    total = sum(idf.get(t, default) for t in q_terms)
+    hit = sum(idf.get(t, default) for t in q_terms if t in s_terms)
+    return hit / total if total else 0.0
+
+
+def salient_missing(question: str, index: Index) -> tuple[float, list[str], bool]:
+    """How much of the question's content the corpus lacks entirely.
+
+    Returns ``(missing_share, missing_terms, proper_noun_missing)``: a name like "France" or
+    "Lammy" that no passage contains is strong evidence the articles cannot answer.
+    """
+    content = [w for w in words(question) if w not in _QUESTION_WORDS]
+    terms = [t for t in tokenize(" ".join(content))]
+    if not terms:
+        return 0.0, [], False
+    missing = [t for t in terms if not index.lexical.known(t)]
+    shouting = question.upper() == question
+    proper_missing = False
+    if not shouting:
+        for ent in entities(question):
+            ent_terms = tokenize(ent)
+            if ent_terms and any(not index.lexical.known(t) for t in ent_terms):
+                proper_missing = True
+    return len(missing) / len(terms), missing, proper_missing
+
+
+def _passage_rows(index: Index) -> dict[str, int]:
+    cached = getattr(index, "_row_by_id", None)
+    if cached is None:
+        cached = {p.passage_id: i for i, p in enumerate(index.passages)}
+        index._row_by_id = cached
+    return cached
+
+
+def score_sentences(
+    index: Index, query: str, qvec: np.ndarray, passages: Sequence[Passage]
+) -> list[Candidate]:
+    """Score every sentence of ``passages`` against the query (best first)."""
+    idf = _idf(index)
+    default_idf = max(idf.values()) if idf else 1.0
+    q_terms = list(dict.fromkeys(tokenize(query)))
+    kind = question_type(query)
+    rows = _passage_rows(index)
+    top_score = passages[0].score if passages else 1.0
+    out: list[Candidate] = []
+    for pi, p in enumerate(passages):
+        row = rows.get(p.passage_id)
+        sents = passage_sentences(p)
+        if row is not None:
+            s0 = int(index.sentence_offsets[row])
+            vecs = index.sentence_vectors[s0 : s0 + len(sents)]
+            vrows = list(range(s0, s0 + len(sents)))
+        else:  # a passage from elsewhere (not in this index): encode its sentences
+            vecs = index.encoder.encode([s for _, _, s in sents])
+            vrows = [-1] * len(sents)
+        sims = vecs @ qvec if len(sents) else np.zeros(0)
+        prior = p.score / top_score if top_score > 0 else 0.0
+        for (_, _, sent), sim, vr in zip(sents, sims, vrows):
+            ov = _overlap(q_terms, sent, idf, default_idf)
+            tm = _type_match(kind, sent)
+            score = 0.45 * float(sim) + 0.30 * ov + 0.10 * tm + 0.15 * prior
+            out.append(Candidate(pi, sent, vr, float(sim), ov, tm, score))
+    out.sort(key=lambda c: -c.score)
+    return out
+
+
+# --- composing -------------------------------------------------------------------------------
+
+_MD_SPECIAL = re.compile(r"([\\`*_{}\[\]()#+!|<>~])")
+
+
+def md_escape(text: str) -> str:
+    """Escape Markdown and HTML specials so document text cannot forge links or citations."""
+    return _MD_SPECIAL.sub(r"\\\1", text)
+
+
+def _sentence_vector(index: Index, c: Candidate) -> np.ndarray:
+    if c.vector_row >= 0:
+        return np.asarray(index.sentence_vectors[c.vector_row])
+    return index.encoder.encode([c.sentence])[0]
+
+
+def source_line(n: int, p: Passage) -> str:
+    """``[n] title — outlet, date (inferred), paragraph p`` for the Sources list."""
+    outlet = p.source or "outlet unknown"
+    return f"[{n}] {md_escape(p.title)} — {md_escape(outlet)}, {p.date_label}, {p.paragraph_label}"
+
+
+def _confidence(
+    best: Candidate | None, passages: Sequence[Passage], missing: float, proper_missing: bool, kind: str
+) -> float:
+    """Probability-like confidence that the articles answer the question.
+
+    A logistic model over a few signals; weights calibrated on tests/data/dev.jsonl
+    (see README, "Calibration").
+    """
+    if best is None or not passages:
+        return 0.0
+    z = (
+        CAL["bias"]
+        + CAL["semantic"] * best.semantic
+        + CAL["overlap"] * best.overlap
+        + CAL["dense"] * passages[0].scores.get("dense", 0.0)
+        + CAL["missing"] * missing
+        + CAL["proper_missing"] * float(proper_missing)
+        + CAL["type"] * (best.type_match if kind else 0.5)
+    )
+    return 1.0 / (1.0 + math.exp(-z))
+
+
+# Calibrated weights (tests/data/dev.jsonl); see qa/calibrate.py for how they were fitted.
+CAL = {
+    "bias": -4.0,
+    "semantic": 6.0,
+    "overlap": 3.0,
+    "dense": 2.0,
+    "missing": -4.0,
+    "proper_missing": -4.0,
+    "type": 1.0,
+}
+THRESHOLD = 0.5
+
+
+def answer(
+    index: Index,
+    question: str,
+    history: Sequence[dict] | None = None,
+    *,
+    k: int = 5,
+    passages: Sequence[Passage] | None = None,
+    doc_ids: Iterable[str] | None = None,
+    date_from: str | None = None,
+    date_to: str | None = None,
+) -> Answer:
+    """Answer ``question`` from ``index``; see the module docstring."""
+    from qa.index import check_question
+
+    q = check_question(question)
+    query, cited_docs = rewrite_query(q, history, index)
+    rewritten = query != q
+    if passages is None:
+        passages = index.retrieve(
+            query, k=max(k, 5), doc_ids=doc_ids, date_from=date_from, date_to=date_to
+        )
+        if cited_docs and rewritten:
+            passages = _prefer(passages, cited_docs)
+    passages = list(passages)[: max(k, 1)]
+    qvec = index.embed_query(query)
+    cands = score_sentences(index, query, qvec, passages)
+    kind = question_type(query)
+    missing, _, proper_missing = salient_missing(q, index)
+    best = cands[0] if cands else None
+    conf = _confidence(best, passages, missing, proper_missing, kind)
+    if best is None or conf < THRESHOLD:
+        return _declined(q, query, rewritten, passages, conf)
+
+    chosen: list[Candidate] = [best]
+    chosen_vecs = [_sentence_vector(index, best)]
+    for c in cands[1:]:
+        if len(chosen) == 3:
+            break
+        if c.score < 0.8 * best.score or c.semantic < 0.3:
+            break
+        v = _sentence_vector(index, c)
+        if any(float(v @ w) > 0.85 for w in chosen_vecs) or any(
+            fold(c.sentence) == fold(x.sentence) for x in chosen
+        ):
+            continue
+        chosen.append(c)
+        chosen_vecs.append(v)
+
+    # Number citations in order of first use; co-cite passages of other documents that say
+    # the same thing (a near-identical sentence), so agreement across articles is visible.
+    citations: list[Passage] = []
+    cite_no: dict[int, int] = {}
+    supports: list[tuple[int, ...]] = []
+
+    def cite(pi: int) -> int:
+        if pi not in cite_no:
+            citations.append(passages[pi])
+            cite_no[pi] = len(citations)
+        return cite_no[pi]
+
+    for c, v in zip(chosen, chosen_vecs):
+        nums = [cite(c.passage)]
+        for other in cands:
+            if other.passage == c.passage or passages[other.passage].doc_id == passages[
+                c.passage
+            ].doc_id:
+                continue
+            if other.passage in {x for x in cite_no if cite_no[x] in nums}:
+                continue
+            if float(_sentence_vector(index, other) @ v) >= 0.85:
+                nums.append(cite(other.passage))
+        supports.append(tuple(dict.fromkeys(nums)))
+
+    lines = [
+        " ".join(
+            f"{md_escape(c.sentence.strip())} " + "".join(f"[{n}]" for n in nums)
+            for c, nums in zip(chosen, supports)
+        )
+    ]
+    if kind == "when":
+        note = _date_note(chosen[0], passages, cite_no)
+        if note:
+            lines.append("")
+            lines.append(note)
+    lines.append("")
+    lines.append("**Sources**")
+    lines.extend(f"{source_line(n, p)}  " for n, p in enumerate(citations, 1))
+    return Answer(
+        question=q,
+        text="\n".join(lines).rstrip(),
+        citations=tuple(citations),
+        passages=tuple(passages),
+        answerable=True,
+        confidence=round(conf, 4),
+        query=query,
+        rewritten=rewritten,
+        sentences=tuple(c.sentence.strip() for c in chosen),
+        supports=tuple(supports),
+    )
+
+
+def _prefer(passages: list[Passage], docs: set[str]) -> list[Passage]:
+    """Stable re-order putting passages of previously cited documents first when close."""
+    if not passages:
+        return passages
+    top = passages[0].score
+    boosted = sorted(
+        passages,
+        key=lambda p: -(p.score + (0.05 * abs(top) if p.doc_id in docs else 0.0)),
+    )
+    return boosted
+
+
+def _date_note(c: Candidate, passages: Sequence[Passage], cite_no: dict[int, int]) -> str:
+    p = passages[c.passage]
+    has_year = re.search(r"\b(?:19|20)\d{2}\b", c.sentence)
+    if not p.date:
+        return ""
+    n = cite_no[c.passage]
+    if has_year:
+        return f"_Date: the article [{n}] is dated {p.date_label}._"
+    return (
+        f"_Date: the sentence gives no year; the article [{n}] is dated {p.date_label}._"
+    )
+
+
+def _declined(
+    question: str, query: str, rewritten: bool, passages: Sequence[Passage], conf: float
+) -> Answer:
+    lines = [DECLINE_TEXT]
+    if passages:
+        lines += ["", "**Related passages** (they do not answer it):"]
+        for p in passages[:3]:
+            snippet = " ".join(p.text.split())
+            snippet = snippet[:160].rsplit(" ", 1)[0] + "…" if len(snippet) > 160 else snippet
+            outlet = p.source or "outlet unknown"
+            lines.append(
+                f"- {md_escape(p.title)} — {md_escape(outlet)}, {p.date_label}, "
+                f"{p.paragraph_label}: “{md_escape(snippet)}”"
+            )
+    return Answer(
+        question=question,
+        text="\n".join(lines),
+        citations=(),
+        passages=tuple(passages),
+        answerable=False,
+        confidence=round(conf, 4),
+        query=query,
+        rewritten=rewritten,
+    )

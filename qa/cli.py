@@ -1,0 +1,172 @@
+"""The ``qa`` command: thin wrappers that parse input, call the API and format the result.
+
+Every user-fixable error becomes one line on stderr and exit code 1, never a traceback.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import sys
+from pathlib import Path
+from typing import Any
+
+from qa.errors import QAError
+
+
+def _paths(args: argparse.Namespace) -> tuple[Path, Path]:
+    from qa import default_paths
+
+    corpus, index = default_paths()
+    if getattr(args, "corpus", None):
+        corpus = Path(args.corpus)
+        if not getattr(args, "index", None):
+            index = corpus.resolve().parent / "embeddings"
+    if getattr(args, "index", None):
+        index = Path(args.index)
+    return corpus, index
+
+
+def _open(args: argparse.Namespace):  # noqa: ANN202 - qa.index.Index
+    from qa.index import load_index, open_index
+
+    corpus, index = _paths(args)
+    kwargs = {"model": args.model, "backend": args.backend}
+    if getattr(args, "corpus", None) or not getattr(args, "index", None):
+        return open_index(corpus, index, show_progress=True, **kwargs)
+    return load_index(index, check_stale=True, **kwargs)
+
+
+def cmd_index(args: argparse.Namespace) -> int:
+    """``qa index``: build the index and print its summary."""
+    from qa.index import build_index
+
+    corpus, index = _paths(args)
+    print(f"indexing {corpus} -> {index}", file=sys.stderr)
+    idx = build_index(corpus, index, model=args.model, backend=args.backend, show_progress=True)
+    summary = idx.summary
+    if args.json:
+        print(json.dumps(summary.to_dict() if summary else {}, ensure_ascii=False, indent=1))
+    elif summary:
+        print(f"index: {index} (model {idx.model_id})")
+        for line in summary.lines():
+            print(line)
+    return 0
+
+
+def _passage_json(p: Any, rank: int) -> dict[str, Any]:
+    d = p.to_dict()
+    d["rank"] = rank
+    d["date_label"] = p.date_label
+    return d
+
+
+def cmd_search(args: argparse.Namespace) -> int:
+    """``qa search``: ranked passages with their sources."""
+    idx = _open(args)
+    results = idx.retrieve(args.question, k=args.k)
+    if args.json:
+        print(json.dumps([_passage_json(p, i) for i, p in enumerate(results, 1)],
+                         ensure_ascii=False, indent=1))  # fmt: skip
+        return 0
+    if not results:
+        print("no passages found")
+    for i, p in enumerate(results, 1):
+        print(f"[{i}] {p.score:.3f}  {p.title} — {p.source or 'outlet unknown'}, {p.date_label}, "
+              f"{p.paragraph_label} ({p.doc_id})")  # fmt: skip
+        for line in p.text.splitlines():
+            print("    " + line)
+        print()
+    return 0
+
+
+def cmd_ask(args: argparse.Namespace) -> int:
+    """``qa ask``: a cited answer (exit 0 even when the bot declines)."""
+    idx = _open(args)
+    history: list[dict] = []
+    if args.history:
+        for turn in args.history:
+            history.append({"role": "user", "content": turn})
+            history.append({"role": "assistant", "content": idx.answer(turn, history[:-1]).text})
+    ans = idx.answer(args.question, history or None, k=args.k)
+    if args.json:
+        print(json.dumps(ans.to_dict(), ensure_ascii=False, indent=1))
+        return 0
+    if ans.rewritten:
+        print(f"(searched for: {ans.query})")
+    print(ans.text)
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The argument parser (built without importing any heavy library)."""
+    parser = argparse.ArgumentParser(
+        prog="qa",
+        description="Offline question answering with citations over a folder of news articles.",
+    )
+    parser.add_argument("-v", "--verbose", action="store_true", help="show debug logging")
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    def common(p: argparse.ArgumentParser, corpus: bool = True) -> None:
+        if corpus:
+            p.add_argument("--corpus", help="corpus folder (default: corpus/ or $QA_CORPUS)")
+        p.add_argument("--index", help="index folder (default: embeddings/ or $QA_INDEX)")
+        p.add_argument("--model", help="sentence-transformers model name or path "
+                       "(default: the bundled all-MiniLM-L6-v2)")  # fmt: skip
+        p.add_argument("--backend", choices=["torch", "onnx", "onnx-int8", "fake"],
+                       help="encoder backend (default: $QA_BACKEND or torch)")  # fmt: skip
+
+    p = sub.add_parser("index", help="build or rebuild the index")
+    common(p)
+    p.add_argument("--json", action="store_true", help="print the summary as JSON")
+    p.set_defaults(func=cmd_index)
+
+    p = sub.add_parser("search", help="ranked passages for a question")
+    p.add_argument("question")
+    p.add_argument("-k", type=int, default=5, help="how many passages (default 5)")
+    p.add_argument("--json", action="store_true", help="print JSON")
+    common(p)
+    p.set_defaults(func=cmd_search)
+
+    p = sub.add_parser("ask", help="a short cited answer")
+    p.add_argument("question")
+    p.add_argument("-k", type=int, default=5, help="how many passages to read (default 5)")
+    p.add_argument("--history", action="append", metavar="QUESTION",
+                   help="an earlier question of the conversation (repeatable, in order)")  # fmt: skip
+    p.add_argument("--json", action="store_true", help="print JSON")
+    common(p)
+    p.set_defaults(func=cmd_ask)
+
+    try:
+        from qa import cli_eval
+    except ImportError:  # the evaluation module is optional at import time
+        cli_eval = None
+    if cli_eval is not None:
+        cli_eval.add_parser(sub)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Entry point of the ``qa`` command."""
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    logging.basicConfig(
+        level=logging.DEBUG if args.verbose else logging.WARNING,
+        format="%(levelname)s: %(message)s",
+    )
+    try:
+        return int(args.func(args) or 0)
+    except QAError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 1
+    except ValueError as exc:  # bad argument values (empty question, k < 1)
+        print(f"error: {exc}", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        print("interrupted", file=sys.stderr)
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())

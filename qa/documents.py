@@ -1,0 +1,536 @@
+"""Loading documents from a corpus folder and cleaning them into numbered paragraphs.
+
+Cleaning happens here, not by hand, so a user's own files get the same treatment as the seeds:
+Unicode NFC, image placeholders, photo captions, datelines, bylines and outlet signatures are
+dropped, and exact or near-duplicate paragraphs inside a document are removed. Every kept
+paragraph keeps its character offsets into the original decoded file.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+import os
+import re
+import stat
+import unicodedata
+from dataclasses import dataclass, replace
+from datetime import date
+from html.parser import HTMLParser
+from pathlib import Path
+from typing import Iterator
+
+from qa.errors import CorpusError
+from qa.lexical import fold
+from qa.types import DocMeta, Document, Dropped, Paragraph
+
+log = logging.getLogger("qa")
+
+TEXT_SUFFIXES = {".txt", ".md", ".markdown"}
+HTML_SUFFIXES = {".html", ".htm"}
+SUFFIXES = TEXT_SUFFIXES | HTML_SUFFIXES
+METADATA_FILE = "metadata.json"
+MAX_FILE_BYTES = int(os.environ.get("QA_MAX_FILE_BYTES", 20 * 1024 * 1024))
+
+# Wire services and outlets whose names appear as signatures at the end of an article.
+OUTLETS = {"vna", "vns", "vov", "vov.vn", "vnexpress", "reuters", "ap", "afp", "bbc", "vnanet"}
+
+
+@dataclass(frozen=True)
+class Skipped:
+    """A corpus file that was not indexed, and why."""
+
+    path: str
+    reason: str
+
+
+@dataclass(frozen=True)
+class SourceFile:
+    """A decoded corpus file, before cleaning."""
+
+    doc_id: str
+    text: str
+    file_hash: str
+    kind: str  # "text" or "html"
+    warning: str = ""
+    title: str = ""  # an HTML page's <title>
+
+
+# --- reading files ---------------------------------------------------------------------------
+
+
+def file_sha256(path: Path) -> str:
+    """SHA-256 of a file's bytes, read in blocks; ``""`` for a FIFO, socket or device."""
+    # Opening a FIFO blocks until a writer appears: a named pipe in the corpus hung builds.
+    if not stat.S_ISREG(os.stat(path).st_mode):
+        return ""
+    h = hashlib.sha256()
+    with open(path, "rb") as fh:
+        for block in iter(lambda: fh.read(1 << 20), b""):
+            h.update(block)
+    return h.hexdigest()
+
+
+def corpus_files(corpus_dir: Path) -> Iterator[tuple[str, Path] | Skipped]:
+    """Yield ``(doc_id, path)`` for each indexable file, or ``Skipped`` for refused ones.
+
+    Symlinks that resolve outside the corpus folder are not followed: a corpus must not be
+    able to pull in ``/etc/passwd``.
+    """
+    root = corpus_dir.resolve()
+    for dirpath, dirnames, filenames in os.walk(root, followlinks=False):
+        dirnames[:] = sorted(d for d in dirnames if not d.startswith("."))
+        for name in sorted(filenames):
+            if name.startswith(".") or name == METADATA_FILE:
+                continue
+            path = Path(dirpath) / name
+            if path.suffix.lower() not in SUFFIXES:
+                continue
+            rel = path.relative_to(root).as_posix()
+            if path.is_symlink():
+                target = path.resolve()
+                if not target.is_relative_to(root):
+                    yield Skipped(rel, f"symlink to {target} points outside the corpus")
+                    continue
+            yield rel, path
+
+
+def read_source(doc_id: str, path: Path) -> SourceFile | Skipped:
+    """Read and decode one file; refuse binary, empty, huge or unreadable files."""
+    try:
+        st = path.stat()
+        if not stat.S_ISREG(st.st_mode):
+            return Skipped(doc_id, "not a regular file (FIFO, socket or device)")
+        size = st.st_size
+        if size > MAX_FILE_BYTES:
+            return Skipped(doc_id, f"{size:,} bytes is over the {MAX_FILE_BYTES:,}-byte limit")
+        with open(path, "rb") as fh:
+            raw = fh.read()
+    except OSError as exc:
+        return Skipped(doc_id, f"unreadable ({exc.strerror or exc})")
+    if not raw.strip():
+        return Skipped(doc_id, "empty file")
+    if b"\x00" in raw:
+        return Skipped(doc_id, "binary file (contains NUL bytes)")
+    warning = ""
+    try:
+        text = raw.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        text = raw.decode("cp1252", errors="replace")
+        if _control_ratio(text) > 0.05:
+            return Skipped(doc_id, "binary file (not UTF-8 text)")
+        warning = "not valid UTF-8; read as Windows-1252/Latin-1"
+    if _control_ratio(text) > 0.05:
+        return Skipped(doc_id, "binary file (control characters)")
+    kind = "html" if path.suffix.lower() in HTML_SUFFIXES else "text"
+    title = ""
+    if kind == "html":
+        title, text = html_to_text(text)
+        if not text.strip():
+            return Skipped(doc_id, "HTML file with no text")
+    digest = hashlib.sha256(raw).hexdigest()
+    return SourceFile(doc_id, text, digest, kind, warning, title)
+
+
+def _control_ratio(text: str) -> float:
+    if not text:
+        return 0.0
+    bad = sum(1 for ch in text if unicodedata.category(ch) == "Cc" and ch not in "\n\r\t\f")
+    return bad / len(text)
+
+
+class _TextExtractor(HTMLParser):
+    """Collects visible text, one block per block-level element; skips script/style."""
+
+    BLOCKS = {
+        "p", "div", "br", "li", "h1", "h2", "h3", "h4", "h5", "h6", "tr", "section",
+        "article", "header", "footer", "blockquote", "pre", "figcaption", "title", "ul", "ol",
+        "table", "hr", "dd", "dt", "main", "aside", "nav", "figure",
+    }  # fmt: skip
+    HIDDEN = {"script", "style", "noscript", "template", "head", "svg", "iframe"}
+
+    def __init__(self) -> None:
+        super().__init__(convert_charrefs=True)
+        self.parts: list[str] = []
+        self.title = ""
+        self._hidden = 0
+        self._in_title = False
+
+    def handle_starttag(self, tag: str, attrs: list) -> None:  # noqa: D102
+        if tag in self.HIDDEN:
+            self._hidden += 1
+        if tag == "title":
+            self._in_title = True
+        if tag in self.BLOCKS:
+            self.parts.append("\n\n")
+
+    def handle_endtag(self, tag: str) -> None:  # noqa: D102
+        if tag in self.HIDDEN and self._hidden:
+            self._hidden -= 1
+        if tag == "title":
+            self._in_title = False
+        if tag in self.BLOCKS:
+            self.parts.append("\n\n")
+
+    def handle_data(self, data: str) -> None:  # noqa: D102
+        if self._in_title:
+            self.title += data
+            return
+        if not self._hidden:
+            self.parts.append(data)
+
+
+def html_to_text(html: str) -> tuple[str, str]:
+    """``(title, text)`` of an HTML page: its ``<title>`` and its visible text, a blank line
+    between blocks. Uses the standard library's HTML parser; script and style are skipped.
+    Character offsets of an HTML document refer to this extracted text.
+    """
+    parser = _TextExtractor()
+    parser.feed(html)
+    parser.close()
+    body = "".join(parser.parts)
+    lines = [" ".join(line.split()) for line in body.split("\n")]
+    text = re.sub(r"\n{3,}", "\n\n", "\n".join(lines)).strip()
+    return " ".join(parser.title.split()), text
+
+
+# --- metadata --------------------------------------------------------------------------------
+
+
+def load_metadata(corpus_dir: Path) -> dict[str, dict]:
+    """Read ``metadata.json`` (``{"files": {doc_id: {...}}}``) if the corpus has one."""
+    path = corpus_dir / METADATA_FILE
+    if not path.exists():
+        return {}
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError) as exc:
+        raise CorpusError(
+            f"{path} is not valid JSON ({exc}). Fix the file or delete it to index without metadata."
+        ) from exc
+    files = data.get("files", {}) if isinstance(data, dict) else None
+    if not isinstance(files, dict):
+        raise CorpusError(f'{path} must hold {{"files": {{"name.txt": {{...}}}}}}. Fix its layout.')
+    return files
+
+
+def meta_from_dict(d: dict) -> DocMeta:
+    """A ``DocMeta`` from a metadata.json entry (unknown keys ignored)."""
+    return DocMeta(
+        title=str(d.get("title") or ""),
+        source=str(d.get("source") or d.get("outlet") or ""),
+        date=str(d.get("date") or ""),
+        date_inferred=bool(d.get("date_inferred", False)),
+        date_note=str(d.get("date_note") or ""),
+    )
+
+
+# --- cleaning --------------------------------------------------------------------------------
+
+_TERMINAL = tuple('.!?:;"”’)]|…')
+_IMAGE = re.compile(
+    r"^(?:\[?(?:img|image|photo|picture|ảnh|hình)\]?[\s_#:-]*\d*[\w.-]*|.{0,200}\b(?:picture|photo|image|ảnh)\s+\d+)$",
+    re.IGNORECASE,
+)
+_CAPTION = re.compile(
+    r"\((?:photo|ảnh|source|image)\s*:[^)]*\)\s*$|\bphoto\s*(?:by)?\s*:|(?:vna|vns|vov)(?:/\w+)*\s+photo\b"
+    r"|\bphoto\b[^.]{0,40}\|\s*$",
+    re.IGNORECASE,
+)
+_DATE_NUM = re.compile(r"\b(\d{1,2})/(\d{1,2})/(\d{4})\b")
+_TIME = re.compile(r"\b\d{1,2}:\d{2}\b")
+# "HÀ NỘI — ", "VOV.VN - ": an upper-case place or outlet prefix before a dash.
+_LEAD_DATELINE = re.compile(r"^([A-ZÀ-Ỹ][A-ZÀ-Ỹ.]*(?:\s+[A-ZÀ-Ỹ][A-ZÀ-Ỹ.]*){0,3})\s+[—–-]\s+")
+# "... money laundering. — VNS": a trailing outlet signature after a dash.
+_TRAIL_SIGNATURE = re.compile(r"\s+[—–-]\s*([A-Z][A-Za-z.]{1,10})\s*$")
+
+
+def _norm(text: str) -> str:
+    return " ".join(fold(text).split())
+
+
+def _shingles(text: str, n: int = 3) -> set[tuple[str, ...]]:
+    toks = re.findall(r"\w+", fold(text))
+    if len(toks) < n:
+        return {tuple(toks)}
+    return {tuple(toks[i : i + n]) for i in range(len(toks) - n + 1)}
+
+
+def _jaccard(a: set, b: set) -> float:
+    return len(a & b) / len(a | b) if a and b else 0.0
+
+
+def split_paragraphs(text: str) -> list[tuple[int, int]]:
+    """``(start, end)`` offsets of the paragraphs of ``text``, whitespace trimmed.
+
+    A blank line always ends a paragraph. A single line break ends one too, unless the line
+    reads as soft-wrapped: it lacks closing punctuation and the next line starts in lower case.
+    """
+    spans: list[tuple[int, int]] = []
+    lines: list[tuple[int, int]] = []
+    pos = 0
+    for line in text.splitlines(keepends=True):
+        lines.append((pos, pos + len(line)))
+        pos += len(line)
+    cur: tuple[int, int] | None = None
+    prev_line = ""
+    for s, e in lines:
+        content = text[s:e].strip()
+        if not content:
+            if cur:
+                spans.append(cur)
+            cur = None
+            prev_line = ""
+            continue
+        soft = (
+            cur is not None
+            and not prev_line.endswith(_TERMINAL)
+            and content[:1].islower()
+            and len(prev_line) < 200
+        )
+        if soft:
+            cur = (cur[0], e)
+        else:
+            if cur:
+                spans.append(cur)
+            cur = (s, e)
+        prev_line = content
+    if cur:
+        spans.append(cur)
+    out = []
+    for s, e in spans:
+        seg = text[s:e]
+        lead = len(seg) - len(seg.lstrip())
+        trail = len(seg) - len(seg.rstrip())
+        if e - trail > s + lead:
+            out.append((s + lead, e - trail))
+    return out
+
+
+def parse_dateline(line: str) -> str:
+    """ISO date from a dateline such as ``09:25 - 30/05/2024`` or ``Thứ Ba, 16/08/2022, 23:41``.
+
+    Returns ``""`` when ``line`` is not a bare dateline.
+    """
+    m = _DATE_NUM.search(line)
+    if not m or len(line) > 60:
+        return ""
+    rest = _TIME.sub(" ", _DATE_NUM.sub(" ", line))
+    if len(re.findall(r"\w+", rest)) > 3:
+        return ""
+    day, month, year = (int(g) for g in m.groups())
+    try:
+        return date(year, month, day).isoformat()
+    except ValueError:
+        return ""
+
+
+def _is_name_line(content: str) -> bool:
+    """A short line of capitalised words and no sentence punctuation: a byline or signature."""
+    if len(content) > 40 or any(ch.isdigit() for ch in content):
+        return False
+    ws = content.split()
+    if not 1 <= len(ws) <= 4 or content.endswith((".", "?", "!", ":", ",")):
+        return False
+    return all(w[:1].isupper() for w in ws)
+
+
+def _is_image(content: str) -> bool:
+    return len(content) < 200 and not content.endswith(".") and bool(_IMAGE.match(content))
+
+
+def clean(doc_id: str, text: str, meta: DocMeta, file_hash: str = "") -> Document:
+    """Clean one decoded file into a ``Document`` of numbered paragraphs.
+
+    ``meta`` fills title, outlet and date; what it lacks is inferred from the text (a headline
+    first line, a dateline, an outlet signature) and marked so.
+    """
+    spans = split_paragraphs(text)
+    dropped: list[Dropped] = []
+    kept: list[tuple[int, int]] = []
+    title = meta.title
+    dateline_date = ""
+    signature = ""
+
+    def drop(reason: str, s: int, e: int) -> None:
+        dropped.append(Dropped(reason, unicodedata.normalize("NFC", text[s:e]), s, e))
+
+    title_norm = _norm(title) if title else ""
+    n = len(spans)
+    after_image = False
+    prev_end = 0
+    for i, (s, e) in enumerate(spans):
+        content = text[s:e]
+        # A caption sits right under its image placeholder, in the same block (no blank line).
+        same_block = text[prev_end:s].count("\n") < 2
+        prev_end = e
+        was_after_image, after_image = after_image and same_block, False
+        norm = _norm(content)
+        if title_norm and norm == title_norm:
+            drop("title", s, e)
+            continue
+        if i == 0 and not title and n > 1 and _looks_like_headline(content):
+            title = unicodedata.normalize("NFC", content.strip())
+            title_norm = _norm(title)
+            drop("title", s, e)
+            continue
+        if _is_image(content):
+            drop("image", s, e)
+            after_image = True
+            continue
+        if _CAPTION.search(content) or (was_after_image and len(content) < 300):
+            drop("caption", s, e)
+            continue
+        iso = parse_dateline(content)
+        if iso:
+            dateline_date = dateline_date or iso
+            drop("dateline", s, e)
+            continue
+        next_is_repeat = i + 1 < n and (
+            _norm(text[spans[i + 1][0] : spans[i + 1][1]]) == title_norm
+        )
+        if _is_name_line(content) and (
+            i == n - 1 or next_is_repeat or content.strip().casefold() in OUTLETS
+        ):
+            if content.strip().casefold() in OUTLETS:
+                signature = signature or content.strip()
+            drop("byline", s, e)
+            continue
+        # Strip an in-line dateline prefix and an outlet signature suffix, keeping offsets exact.
+        m = _LEAD_DATELINE.match(content)
+        if m and len(m.group(1)) <= 30:
+            drop("dateline", s, s + m.end())
+            if m.group(1).casefold() in OUTLETS:
+                signature = signature or m.group(1)
+            s += m.end()
+        m = _TRAIL_SIGNATURE.search(text[s:e])
+        if m and m.group(1).casefold() in OUTLETS:
+            drop("byline", s + m.start(), e)
+            signature = signature or m.group(1)
+            e = s + m.start()
+        if e > s:
+            kept.append((s, e))
+
+    paragraphs: list[Paragraph] = []
+    seen_exact: set[str] = set()
+    seen_shingles: list[set] = []
+    for s, e in kept:
+        content = unicodedata.normalize("NFC", text[s:e])
+        norm = _norm(content)
+        if norm in seen_exact:
+            drop("duplicate", s, e)
+            continue
+        sh = _shingles(content)
+        if any(_jaccard(sh, other) >= 0.8 for other in seen_shingles):
+            drop("near-duplicate", s, e)
+            continue
+        seen_exact.add(norm)
+        seen_shingles.append(sh)
+        paragraphs.append(Paragraph(len(paragraphs) + 1, content, s, e))
+
+    meta = _complete_meta(meta, title, dateline_date, signature, paragraphs)
+    dropped.sort(key=lambda d: d.start)
+    return Document(doc_id, meta, tuple(paragraphs), tuple(dropped), file_hash)
+
+
+def _looks_like_headline(content: str) -> bool:
+    c = content.strip()
+    return len(c) <= 160 and not c.endswith((".", "|", ")")) and "\n" not in c and len(c.split()) >= 3
+
+
+def _complete_meta(
+    meta: DocMeta, title: str, dateline_date: str, signature: str, paragraphs: list[Paragraph]
+) -> DocMeta:
+    updates: dict = {}
+    if title:
+        updates["title"] = title
+    elif paragraphs:
+        from qa.chunking import split_sentences
+
+        sents = split_sentences(paragraphs[0].text)
+        lead = sents[0][2] if sents else paragraphs[0].text
+        short = " ".join(lead.split()[:14])
+        updates["title"] = short + ("…" if len(lead.split()) > 14 else "")
+        updates["title_inferred"] = True
+    if not meta.date and dateline_date:
+        updates["date"] = dateline_date
+        updates["date_inferred"] = False
+        updates["date_note"] = "from the article's dateline"
+    if not meta.source and signature:
+        updates["source"] = signature
+    return replace(meta, **updates)
+
+
+# --- the whole corpus ------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class LoadedCorpus:
+    """Cleaned documents plus the files refused and the warnings raised while reading."""
+
+    documents: tuple[Document, ...]
+    skipped: tuple[Skipped, ...]
+    warnings: tuple[str, ...]
+
+
+def iter_documents(corpus_dir: str | os.PathLike) -> Iterator[Document | Skipped]:
+    """Stream cleaned documents (and ``Skipped`` notices) one file at a time."""
+    root = Path(corpus_dir)
+    if not root.exists():
+        raise CorpusError(f"Corpus folder {str(root)!r} does not exist. Fix: pass --corpus DIR.")
+    if not root.is_dir():
+        raise CorpusError(f"Corpus path {str(root)!r} is not a folder. Fix: pass a folder.")
+    metadata = load_metadata(root)
+    for item in corpus_files(root):
+        if isinstance(item, Skipped):
+            log.warning("skipped %s: %s", item.path, item.reason)
+            yield item
+            continue
+        doc_id, path = item
+        src = read_source(doc_id, path)
+        if isinstance(src, Skipped):
+            log.warning("skipped %s: %s", src.path, src.reason)
+            yield src
+            continue
+        if src.warning:
+            log.warning("%s: %s", doc_id, src.warning)
+            yield Skipped(doc_id, "warning: " + src.warning)
+        meta = meta_from_dict(metadata.get(doc_id, {}))
+        if src.title and not meta.title:
+            meta = replace(meta, title=src.title)
+        doc = clean(doc_id, src.text, meta, src.file_hash)
+        if not doc.paragraphs:
+            log.warning("skipped %s: nothing left after cleaning", doc_id)
+            yield Skipped(doc_id, "nothing left after cleaning")
+            continue
+        yield doc
+
+
+def load_corpus(corpus_dir: str | os.PathLike) -> LoadedCorpus:
+    """Read and clean every file of a corpus folder. Raises ``CorpusError`` if none is usable."""
+    docs: list[Document] = []
+    skipped: list[Skipped] = []
+    warnings: list[str] = []
+    for item in iter_documents(corpus_dir):
+        if isinstance(item, Document):
+            docs.append(item)
+        elif item.reason.startswith("warning: "):
+            warnings.append(f"{item.path}: {item.reason[9:]}")
+        else:
+            skipped.append(item)
+    if not docs:
+        detail = f" ({len(skipped)} file(s) skipped)" if skipped else ""
+        raise CorpusError(
+            f"Corpus folder {str(corpus_dir)!r} has no readable .txt, .md or .html documents"
+            f"{detail}. Fix: add UTF-8 text files to it."
+        )
+    return LoadedCorpus(tuple(docs), tuple(skipped), tuple(warnings))
+
+
+def original_text(corpus_dir: Path, doc_id: str) -> str:
+    """The decoded text that a document's character offsets refer to (HTML: its extracted text)."""
+    src = read_source(doc_id, Path(corpus_dir) / doc_id)
+    if isinstance(src, Skipped):
+        raise CorpusError(f"Cannot read {doc_id}: {src.reason}")
+    return src.text

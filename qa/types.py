@@ -1,0 +1,167 @@
+"""The units that flow through the system: a document, a paragraph, a passage, an answer.
+
+All are frozen. Derive new values with ``dataclasses.replace``; never mutate.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+
+def content_hash(*parts: str, length: int = 16) -> str:
+    """A stable id: the first ``length`` hex digits of the SHA-256 of the parts."""
+    h = hashlib.sha256()
+    for part in parts:
+        h.update(part.encode("utf-8"))
+        h.update(b"\x1f")
+    return h.hexdigest()[:length]
+
+
+@dataclass(frozen=True)
+class DocMeta:
+    """What is known about a document's source. ``date`` is ISO ``YYYY-MM-DD`` or ``""``."""
+
+    title: str = ""
+    source: str = ""
+    date: str = ""
+    date_inferred: bool = False
+    date_note: str = ""
+    title_inferred: bool = False
+
+    @property
+    def date_label(self) -> str:
+        """The date as users should see it: ``2024-10-10 (inferred)`` where it is inferred."""
+        if not self.date:
+            return "date unknown"
+        return f"{self.date} (inferred)" if self.date_inferred else self.date
+
+
+@dataclass(frozen=True)
+class Paragraph:
+    """One cleaned paragraph of a document, numbered as citations refer to it (1-based)."""
+
+    number: int
+    text: str
+    start: int
+    end: int
+
+
+@dataclass(frozen=True)
+class Dropped:
+    """A piece of the original file that cleaning removed, and why."""
+
+    reason: str  # "image", "caption", "byline", "dateline", "duplicate", "near-duplicate", "title"
+    text: str
+    start: int
+    end: int
+
+
+@dataclass(frozen=True)
+class Document:
+    """A cleaned document: its kept paragraphs, what was dropped, and its source."""
+
+    doc_id: str  # path relative to the corpus folder, with "/" separators
+    meta: DocMeta
+    paragraphs: tuple[Paragraph, ...]
+    dropped: tuple[Dropped, ...] = ()
+    file_hash: str = ""
+
+    @property
+    def title(self) -> str:
+        """The document's title (from metadata, or inferred from its text)."""
+        return self.meta.title
+
+    @property
+    def lead(self) -> str:
+        """The first sentence of the first paragraph, for one-line summaries."""
+        from qa.chunking import split_sentences
+
+        if not self.paragraphs:
+            return ""
+        sentences = split_sentences(self.paragraphs[0].text)
+        return sentences[0][2] if sentences else self.paragraphs[0].text
+
+
+@dataclass(frozen=True)
+class Passage:
+    """A retrievable chunk of a document, with its source and (after search) its score.
+
+    ``text`` reads as in the document. ``spans`` are character offsets into the original
+    decoded file, one per paragraph the passage covers; ``start``/``end`` bound them all.
+    """
+
+    passage_id: str
+    text: str
+    doc_id: str
+    title: str
+    source: str
+    date: str
+    paragraph: int
+    paragraph_end: int
+    start: int
+    end: int
+    spans: tuple[tuple[int, int], ...] = ()
+    date_inferred: bool = False
+    score: float = 0.0
+    scores: dict[str, float] = field(default_factory=dict, compare=False, hash=False)
+
+    @property
+    def date_label(self) -> str:
+        """The date as users should see it, marked ``(inferred)`` where it is inferred."""
+        if not self.date:
+            return "date unknown"
+        return f"{self.date} (inferred)" if self.date_inferred else self.date
+
+    @property
+    def paragraph_label(self) -> str:
+        """``paragraph 3`` or ``paragraphs 3-4``."""
+        if self.paragraph_end > self.paragraph:
+            return f"paragraphs {self.paragraph}-{self.paragraph_end}"
+        return f"paragraph {self.paragraph}"
+
+    def to_dict(self) -> dict[str, Any]:
+        """A JSON-ready dict (spans as lists)."""
+        d = asdict(self)
+        d["spans"] = [list(s) for s in self.spans]
+        return d
+
+    @classmethod
+    def from_dict(cls, d: dict[str, Any]) -> Passage:
+        """Inverse of :meth:`to_dict`."""
+        d = dict(d)
+        d["spans"] = tuple(tuple(s) for s in d.get("spans", ()))
+        d["scores"] = dict(d.get("scores", {}))
+        return cls(**d)
+
+
+@dataclass(frozen=True)
+class Answer:
+    """An extractive answer. Citation ``[n]`` is ``citations[n-1]``."""
+
+    question: str
+    text: str
+    citations: tuple[Passage, ...]
+    passages: tuple[Passage, ...]
+    answerable: bool
+    confidence: float
+    query: str = ""  # the query actually searched (the rewritten follow-up, if any)
+    rewritten: bool = False
+    sentences: tuple[str, ...] = ()  # the quoted sentences, in answer order
+    supports: tuple[tuple[int, ...], ...] = ()  # per sentence, the 1-based citation numbers
+
+    def to_dict(self) -> dict[str, Any]:
+        """A JSON-ready dict."""
+        return {
+            "question": self.question,
+            "query": self.query,
+            "rewritten": self.rewritten,
+            "text": self.text,
+            "answerable": self.answerable,
+            "confidence": self.confidence,
+            "sentences": list(self.sentences),
+            "supports": [list(s) for s in self.supports],
+            "citations": [p.to_dict() for p in self.citations],
+            "passages": [p.to_dict() for p in self.passages],
+        }

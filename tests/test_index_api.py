@@ -1,0 +1,199 @@
+"""The index through the Python API, with the fake encoder: build, load, search, staleness."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+from pathlib import Path
+
+import pytest
+
+import qa
+from qa.embedding import FakeEncoder
+from qa.errors import IndexCorruptError, IndexError_, QAError
+from qa.index import MAX_QUESTION_CHARS, build_index, load_index, open_index
+
+LE_QUOC_HUNG_DOC = "004_3d375005956adc1b.txt"
+
+
+def test_build_summary_counts(fake_index):
+    s = fake_index.summary
+    assert (s.documents, s.paragraphs, s.chunks) == (5, 54, 40)
+    assert s.dropped == {
+        "byline": 5, "caption": 5, "dateline": 5, "duplicate": 7, "image": 3, "title": 5,
+    }  # fmt: skip
+    assert s.embedded == s.chunks + s.sentences and s.reused == 0
+
+
+def test_manifest_records_model_settings_hashes_and_checksums(fake_index):
+    m = fake_index.manifest
+    assert m["model"] == {"id": "fake-hash-64", "dim": 64}
+    assert m["chunking"] == {"min_chars": 200, "max_chars": 900, "window_chars": 600}
+    assert sorted(m["corpus"]["files"]) == sorted(
+        [p.name for p in Path(m["corpus"]["dir"]).iterdir()]
+    )
+    assert all(len(f["sha256"]) == 64 for f in m["corpus"]["files"].values())
+    assert set(m["files"]) >= {"dense.faiss", "passages.jsonl", "vectors.npy", "documents.jsonl"}
+    assert m["counts"]["passages"] == 40
+    assert m["faiss"] == {"factory": "Flat", "metric": "inner_product"}
+
+
+def test_no_pickle_files(fake_index):
+    names = [p.name for p in Path(fake_index.path).rglob("*") if p.is_file()]
+    assert not [n for n in names if n.endswith((".pkl", ".pickle"))]
+
+
+def test_retrieve_returns_sources_and_scores(fake_index):
+    results = fake_index.retrieve("National Crime Agency Rob Jones", k=3)
+    assert len(results) == 3
+    top = results[0]
+    assert top.doc_id == LE_QUOC_HUNG_DOC
+    assert "Rob Jones" in top.text
+    assert (top.source, top.date, top.date_inferred) == ("VNA", "2023-09-16", True)
+    assert top.title == "Vietnam, UK enhance cooperation in law enforcement"
+    assert top.paragraph == 10
+    assert [r.score for r in results] == sorted((r.score for r in results), reverse=True)
+    assert set(top.scores) == {"dense", "sentence", "bm25"}
+
+
+def test_diacritics_and_case_do_not_matter_lexically(fake_index):
+    a = fake_index.retrieve("Lương Tam Quang Yvette Cooper", k=5)
+    b = fake_index.retrieve("LUONG TAM QUANG YVETTE COOPER", k=5)
+    assert [p.passage_id for p in a] == [p.passage_id for p in b]
+    lex = fake_index.lexical
+    import numpy as np
+
+    np.testing.assert_array_equal(lex.scores("Lương"), lex.scores("LUONG"))
+    hits = {fake_index.passages[i].doc_id for i in np.flatnonzero(lex.scores("luong"))}
+    # 001 spells it "Lương", 002 "Luong": both match the unaccented query.
+    assert hits == {"001_725ecd0f546f87bb.txt", "002_0e3753c4b3636534.txt"}
+
+
+def test_results_never_repeat_text(fake_index):
+    results = fake_index.retrieve("To Lam James Cleverly phone call", k=40)
+    texts = [p.text for p in results]
+    assert len(texts) == len(set(texts))
+
+
+def test_filters_are_pushed_down(fake_index):
+    res = fake_index.retrieve("cooperation", k=5, doc_ids=[LE_QUOC_HUNG_DOC])
+    assert len(res) == 5 and {p.doc_id for p in res} == {LE_QUOC_HUNG_DOC}
+    res = fake_index.retrieve("cooperation", k=50, date_from="2024-01-01", date_to="2024-12-31")
+    assert {p.date for p in res} == {"2024-05-30", "2024-10-10"}
+    assert fake_index.retrieve("cooperation", k=5, doc_ids=[]) == []
+
+
+@pytest.mark.parametrize("bad", ["", "   ", "\x00\x01\n\t"])
+def test_empty_question_is_value_error(fake_index, bad):
+    with pytest.raises(ValueError, match="The question is empty"):
+        fake_index.retrieve(bad)
+
+
+def test_huge_question_rejected_with_limit(fake_index):
+    with pytest.raises(ValueError, match=f"limit is {MAX_QUESTION_CHARS:,}"):
+        fake_index.retrieve("a" * 100_000)
+
+
+def test_load_gives_the_same_results(fake_index, fake_encoder):
+    again = load_index(fake_index.path, encoder=fake_encoder)
+    q = "joint statement migration dialogue"
+    assert [p.passage_id for p in again.retrieve(q)] == [p.passage_id for p in fake_index.retrieve(q)]
+
+
+def test_unchanged_rebuild_reuses_every_vector(fake_index, corpus_copy):
+    enc = FakeEncoder()
+    again = build_index(corpus_copy, fake_index.path, encoder=enc)
+    assert enc.calls == 0
+    assert again.summary.embedded == 0 and again.summary.reused == fake_index.summary.embedded
+
+
+def test_adding_a_document_embeds_only_it(fake_index, corpus_copy):
+    (corpus_copy / "new.txt").write_text(
+        "A new report on cooperation\n\nThe ministers met again in London.", "utf-8"
+    )
+    enc = FakeEncoder()
+    again = build_index(corpus_copy, fake_index.path, encoder=enc)
+    assert again.summary.documents == 6
+    assert enc.calls == 2  # one passage, one sentence: nothing else re-embedded
+
+
+def test_stale_index_rebuilt_automatically(fake_index, corpus_copy, fake_encoder):
+    assert open_index(corpus_copy, fake_index.path, encoder=fake_encoder).summary is None
+    (corpus_copy / "new.txt").write_text("Fresh title of a report\n\nExtradition talks resumed.", "utf-8")
+    rebuilt = open_index(corpus_copy, fake_index.path, encoder=fake_encoder)
+    assert rebuilt.summary is not None and rebuilt.summary.documents == 6
+    assert rebuilt.retrieve("Extradition talks resumed", k=1)[0].doc_id == "new.txt"
+
+
+def test_touch_without_change_is_not_stale(fake_index, corpus_copy, fake_encoder):
+    f = corpus_copy / LE_QUOC_HUNG_DOC
+    os.utime(f, (1, 1))
+    assert fake_index.stale_reason(corpus_copy) == ""
+    f.write_text(f.read_text("utf-8") + "\n\nOne more paragraph.", "utf-8")
+    assert fake_index.stale_reason(corpus_copy) == f"{LE_QUOC_HUNG_DOC} changed"
+
+
+def test_model_change_makes_index_stale(fake_index, corpus_copy):
+    other = FakeEncoder(dim=32, model_id="fake-hash-32")
+    rebuilt = open_index(corpus_copy, fake_index.path, encoder=other)
+    assert rebuilt.model_id == "fake-hash-32" and rebuilt.summary is not None
+
+
+def test_damaged_faiss_detected_before_reading(fake_index, monkeypatch):
+    folder = next(p for p in Path(fake_index.path).iterdir() if p.name.startswith("v-"))
+    (folder / "dense.faiss").write_bytes(b"\x00" * 100)
+    import faiss
+
+    def boom(*a, **k):
+        raise AssertionError("FAISS must not read a file that failed its checksum")
+
+    monkeypatch.setattr(faiss, "read_index", boom)
+    with pytest.raises(IndexCorruptError, match=r"dense\.faiss fails its checksum.*qa index"):
+        load_index(fake_index.path, encoder=FakeEncoder())
+
+
+def test_missing_index_is_qaerror(tmp_path):
+    with pytest.raises(IndexError_, match="No index at"):
+        load_index(tmp_path / "none", encoder=FakeEncoder())
+
+
+def test_damaged_current_pointer(fake_index):
+    (Path(fake_index.path) / "CURRENT").write_text("{", "utf-8")
+    with pytest.raises(IndexCorruptError, match="CURRENT is damaged"):
+        load_index(fake_index.path, encoder=FakeEncoder())
+
+
+def test_default_api_uses_env_paths(corpus_copy, tmp_path, monkeypatch):
+    monkeypatch.setenv("QA_CORPUS", str(corpus_copy))
+    monkeypatch.setenv("QA_INDEX", str(tmp_path / "default-index"))
+    monkeypatch.setenv("QA_BACKEND", "fake")
+    monkeypatch.setattr("qa.embedding.DEFAULT_BACKEND", "fake")
+    monkeypatch.setattr(qa, "_default", None)
+    results = qa.retrieve("Simon Ridley Second Permanent Secretary", k=2)
+    assert len(results) == 2 and results[0].doc_id == "002_0e3753c4b3636534.txt"
+    with pytest.raises(ValueError):
+        qa.retrieve("  ")
+    assert (tmp_path / "default-index" / "CURRENT").exists()
+
+
+def test_public_api_names():
+    assert set(qa.__all__) >= {"build_index", "load_index", "retrieve", "answer", "evaluate"}
+    assert issubclass(qa.CorpusError, QAError)
+
+
+def test_passage_round_trips_through_json(fake_index):
+    p = fake_index.passages[3]
+    assert qa.Passage.from_dict(json.loads(json.dumps(p.to_dict()))) == p
+
+
+def test_build_over_missing_corpus_keeps_old_index(fake_index, tmp_path):
+    with pytest.raises(qa.CorpusError, match="does not exist"):
+        build_index(tmp_path / "missing", fake_index.path, encoder=FakeEncoder())
+    assert len(load_index(fake_index.path, encoder=FakeEncoder())) == 40
+
+
+def test_index_folder_can_be_moved(fake_index, tmp_path):
+    moved = tmp_path / "moved"
+    shutil.copytree(fake_index.path, moved)
+    assert len(load_index(moved, encoder=FakeEncoder())) == 40
