@@ -145,6 +145,19 @@ details.qa-flash {box-shadow: 0 0 0 3px var(--color-accent-soft);}
 .qa-note {font-size: .8rem; color: var(--body-text-color-subdued); margin: 4px 0 10px;}
 .qa-doc-body {line-height: 1.55;}
 .qa-doc-body .qa-para {margin: 0 0 10px;}
+ol.qa-timeline {list-style: none; margin: 0; padding: 0 0 0 14px;
+  border-left: 2px solid var(--border-color-primary);}
+li.qa-tl-item {position: relative; margin: 0 0 10px; padding: 8px 10px; cursor: pointer;
+  border: 1px solid var(--border-color-primary); border-radius: 8px;
+  background: var(--block-background-fill);}
+li.qa-tl-item::before {content: ""; position: absolute; left: -21px; top: 14px; width: 10px;
+  height: 10px; border-radius: 50%; background: var(--color-accent);}
+li.qa-tl-item:hover, li.qa-tl-item:focus {border-color: var(--color-accent); outline: none;}
+li.qa-tl-item.qa-active {border-color: var(--color-accent);
+  box-shadow: 0 0 0 2px var(--color-accent-soft);}
+.qa-tl-date {font-weight: 700; font-size: .85rem; font-variant-numeric: tabular-nums;}
+.qa-tl-title {font-weight: 600; margin: 2px 0;}
+.qa-tl-lead {font-size: .85rem; color: var(--body-text-color-subdued); margin-top: 2px;}
 """
 
 # Turns each "[n]" of an answer into a link that opens source n in the Sources panel. The
@@ -200,7 +213,7 @@ JS = r"""
     const a = ev.target.closest && ev.target.closest('a.qa-cite-link');
     if (!a) return;
     ev.preventDefault();  // no navigation; the chat's select event still fires
-    pending = {num: a.dataset.cite, panel: panel(), t: Date.now()};
+    pending = {num: a.dataset.cite, text: panel()?.textContent, t: Date.now()};
     openCite(a.dataset.cite);
   }, true);
   let scheduled = false;
@@ -211,13 +224,31 @@ JS = r"""
       scheduled = false;
       wrap();
       // Clicking a marker of an older answer swaps the panel to that answer's sources.
-      if (pending && panel() !== pending.panel) {
+      if (pending && panel()?.textContent !== pending.text) {
         if (Date.now() - pending.t < 4000) openCite(pending.num);
         pending = null;
       }
     });
   }).observe(document.body, {childList: true, subtree: true});
 }
+"""
+
+
+# Runs inside the timeline's gr.HTML: a click (or Enter) on an article sends its id to Python.
+TIMELINE_JS = """
+const pick = (item) => {
+  element.querySelectorAll('.qa-tl-item')
+    .forEach((x) => x.classList.toggle('qa-active', x === item));
+  trigger('click', {doc: item.dataset.doc});
+};
+element.addEventListener('click', (ev) => {
+  const item = ev.target.closest('.qa-tl-item');
+  if (item) pick(item);
+});
+element.addEventListener('keydown', (ev) => {
+  const item = ev.target.closest('.qa-tl-item');
+  if (item && (ev.key === 'Enter' || ev.key === ' ')) { ev.preventDefault(); pick(item); }
+});
 """
 
 
@@ -253,8 +284,9 @@ def build_demo(index: Any, error: str, workdir: Path) -> Any:
                 with gr.Column(scale=3, min_width=420):
                     chatbot = gr.Chatbot(
                         label="Conversation",
+                        show_label=False,
                         elem_id="qa-chat",
-                        height=520,
+                        height=560,
                         buttons=["copy"],
                         latex_delimiters=[],
                         sanitize_html=True,
@@ -280,7 +312,7 @@ def build_demo(index: Any, error: str, workdir: Path) -> Any:
                         inputs=[msg],
                         label="Example questions",
                     )
-                    with gr.Accordion("Settings", open=False):
+                    with gr.Accordion("Settings", open=False, elem_id="qa-settings"):
                         k = gr.Slider(
                             1,
                             10,
@@ -291,6 +323,7 @@ def build_demo(index: Any, error: str, workdir: Path) -> Any:
                         )
                         docs = gr.CheckboxGroup(
                             choices=choices,
+                            elem_id="qa-docs",
                             value=all_ids,
                             label="Search only these documents",
                             show_select_all=True,
@@ -314,24 +347,22 @@ def build_demo(index: Any, error: str, workdir: Path) -> Any:
             with gr.Tab("Documents", id="documents"):
                 gr.Markdown(
                     "The articles, oldest first. Dates marked *(inferred)* are not stated in "
-                    "the article. Click a row (or pick below) to read the cleaned text, with "
-                    "paragraphs numbered as citations refer to them."
+                    "the article. Click an article to read its cleaned text, paragraphs "
+                    "numbered as citations refer to them."
                 )
-                table = gr.Dataframe(
-                    value=ui.timeline_rows(documents),
-                    headers=ui.TIMELINE_HEADERS,
-                    interactive=False,
-                    wrap=True,
-                    elem_id="qa-timeline",
-                    column_widths=["14%", "30%", "14%", "42%", "0%"],
-                    max_height=420,
-                )
-                picker = gr.Dropdown(choices=choices, value=None, label="Open document")
-                doc_view = gr.HTML(
-                    ui.notice_html("Select a document to read it."),
-                    elem_id="qa-doc",
-                    js_on_load=None,
-                )
+                with gr.Row(equal_height=False):
+                    with gr.Column(scale=2, min_width=320):
+                        timeline = gr.HTML(
+                            ui.timeline_html(documents),
+                            elem_id="qa-timeline",
+                            js_on_load=TIMELINE_JS,
+                        )
+                    with gr.Column(scale=3, min_width=420):
+                        doc_view = gr.HTML(
+                            ui.notice_html("Click an article in the timeline to read it."),
+                            elem_id="qa-doc",
+                            js_on_load=None,
+                        )
 
             with gr.Tab("Evaluate", id="evaluate"):
                 gr.Markdown(
@@ -349,19 +380,32 @@ def build_demo(index: Any, error: str, workdir: Path) -> Any:
                     with gr.Column():
                         run = gr.Button("Run evaluation", variant="primary")
                         eval_msg = gr.Markdown(elem_id="qa-eval-msg")
-                        report_file = gr.File(label="Report (JSON)", interactive=False)
-                summary = gr.Dataframe(
-                    headers=["metric", "value"], interactive=False, label="Summary", max_height=360
-                )
+                        report_file = gr.File(
+                            label="Report (JSON)", interactive=False, elem_id="qa-report"
+                        )
+                with gr.Row(equal_height=False):
+                    summary = gr.Dataframe(
+                        headers=["metric", "value"],
+                        interactive=False,
+                        label="Summary",
+                        max_height=420,
+                        scale=1,
+                        min_width=240,
+                    )
+                    plot = gr.Image(
+                        label="Retrieval hit@k and metrics by kind",
+                        show_label=False,
+                        type="filepath",
+                        interactive=False,
+                        scale=3,
+                    )
                 rows = gr.Dataframe(
                     headers=ui.QUESTION_HEADERS,
                     interactive=False,
                     wrap=True,
                     label="Questions (failures first)",
-                    max_height=480,
-                )
-                plot = gr.Image(
-                    label="Retrieval hit@k and metrics by kind", type="filepath", interactive=False
+                    max_height=560,
+                    column_widths=["6%", "8%", "7%", "27%", "18%", "5%", "7%", "22%"],
                 )
 
         pending = gr.State("")
@@ -437,19 +481,15 @@ def build_demo(index: Any, error: str, workdir: Path) -> Any:
         gr.api(chat, api_name="chat", concurrency_limit=CHAT_CONCURRENCY, concurrency_id="answer")
 
         # --- documents -------------------------------------------------------------------------
-        def pick_row(evt: gr.SelectData) -> Any:
-            row = evt.row_value or []
-            return row[-1] if row and row[-1] in all_ids else gr.skip()
-
-        def show_document(doc_id: str | None) -> str:
+        def show_document(evt: gr.EventData) -> str:
+            doc_id = getattr(evt, "doc", None)
             if index is None:
                 return ui.notice_html(error, "error")
-            if not doc_id:
-                return ui.notice_html("Select a document to read it.")
+            if doc_id not in all_ids:
+                return ui.notice_html("Click an article in the timeline to read it.")
             return ui.document_html(index.document(doc_id))
 
-        table.select(pick_row, None, [picker], queue=False, api_visibility="private")
-        picker.change(show_document, [picker], [doc_view], queue=False, api_visibility="private")
+        timeline.click(show_document, None, [doc_view], queue=False, api_visibility="private")
 
         # --- evaluation ------------------------------------------------------------------------
         def check_file(path: str | None) -> tuple[str, Any]:

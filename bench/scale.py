@@ -38,12 +38,17 @@ import sys
 import tempfile
 import time
 from collections.abc import Callable
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import ProcessPoolExecutor, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import numpy as np
+# The CPU is shared: spinning OpenMP workers burn cycles other processes need and, when one is
+# descheduled, stall every barrier (the 100k HNSW build took 2.3x longer with spinning). Must
+# be set before numpy/faiss load their OpenMP runtime; an explicit setting wins.
+os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
+
+import numpy as np  # noqa: E402
 
 DIM = 384
 K = 10
@@ -85,6 +90,15 @@ def reset_peak_rss() -> bool:
         return True
     except OSError:
         return False
+
+
+def loadavg() -> str:
+    """The 1/5/15-minute load averages: other work on the shared CPU skews wall timings."""
+    try:
+        with open("/proc/loadavg") as fh:
+            return " ".join(fh.read().split()[:3])
+    except OSError:
+        return "?"
 
 
 def gb(n: float) -> str:
@@ -187,6 +201,7 @@ class Setting:
     recall: float
     median_ms: float
     p95_ms: float
+    cpu_ms: float = 0.0  # median process CPU per query: the work, whatever the contention
 
 
 @dataclass
@@ -196,6 +211,7 @@ class IndexResult:
     name: str
     n: int
     build_s: float
+    build_cpu_s: float
     index_bytes: int
     rss_growth: int
     peak_rss: int
@@ -209,16 +225,18 @@ def recall_at_k(found: np.ndarray, truth: np.ndarray) -> float:
     return float(np.mean([len(set(f) & set(t)) / truth.shape[1] for f, t in zip(found, truth)]))
 
 
-def single_query_latency(index: Any, xq: np.ndarray, n: int) -> tuple[float, float]:
-    """Median and p95 milliseconds for ``n`` searches of one query each (after a warm-up)."""
+def single_query_latency(index: Any, xq: np.ndarray, n: int) -> tuple[float, float, float]:
+    """Median and p95 wall ms, and median CPU ms, for ``n`` one-query searches (after warm-up)."""
     for i in range(min(5, len(xq))):
         index.search(xq[i : i + 1], K)
-    times = []
+    times, cpu = [], []
     for i in range(n):
+        c0 = time.process_time()
         t0 = time.perf_counter()
         index.search(xq[i : i + 1], K)
         times.append((time.perf_counter() - t0) * 1e3)
-    return statistics.median(times), float(np.percentile(times, 95))
+        cpu.append((time.process_time() - c0) * 1e3)
+    return statistics.median(times), float(np.percentile(times, 95)), statistics.median(cpu)
 
 
 def index_nbytes(index: Any) -> int:
@@ -228,17 +246,18 @@ def index_nbytes(index: Any) -> int:
     return int(faiss.serialize_index(index).nbytes)
 
 
-def build(index: Any, xb: np.ndarray, train: np.ndarray | None) -> tuple[float, int, int]:
-    """Train (if asked) and add; return (seconds, RSS growth, peak RSS during the build)."""
+def build(index: Any, xb: np.ndarray, train: np.ndarray | None) -> tuple[float, float, int, int]:
+    """Train (if asked) and add; return (wall s, CPU s, RSS growth, peak RSS during the build)."""
     gc.collect()
     reset_peak_rss()
     before = rss_bytes()
+    c0 = time.process_time()
     t0 = time.perf_counter()
     if train is not None:
         index.train(train)
     index.add(xb)
     dt = time.perf_counter() - t0
-    return dt, rss_bytes() - before, peak_rss_bytes()
+    return dt, time.process_time() - c0, rss_bytes() - before, peak_rss_bytes()
 
 
 def pick(sweep: list[Setting]) -> Setting:
@@ -254,11 +273,12 @@ def bench_flat(xb: np.ndarray, xq: np.ndarray, n_lat: int) -> tuple[IndexResult,
     import faiss
 
     index = faiss.index_factory(DIM, "Flat", faiss.METRIC_INNER_PRODUCT)
-    build_s, growth, peak = build(index, xb, None)
+    build_s, cpu_s, growth, peak = build(index, xb, None)
     _, truth = index.search(xq, K)
-    med, p95 = single_query_latency(index, xq, n_lat)
-    setting = Setting("exact", 1.0, med, p95)
-    res = IndexResult("Flat", len(xb), build_s, index_nbytes(index), growth, peak, setting, [])
+    setting = Setting("exact", 1.0, *single_query_latency(index, xq, n_lat))
+    res = IndexResult(
+        "Flat", len(xb), build_s, cpu_s, index_nbytes(index), growth, peak, setting, []
+    )
     res.notes = f"latency over {n_lat} queries"
     del index
     return res, truth
@@ -272,18 +292,17 @@ def bench_hnsw(
 
     index = faiss.index_factory(DIM, "HNSW32", faiss.METRIC_INNER_PRODUCT)
     index.hnsw.efConstruction = ef_construction
-    build_s, growth, peak = build(index, xb, None)
-    log(f"  HNSW32 built in {build_s:.1f}s (efConstruction={ef_construction})")
+    build_s, cpu_s, growth, peak = build(index, xb, None)
+    log(f"  HNSW32 built in {build_s:.1f}s, cpu {cpu_s:.1f}s (efConstruction={ef_construction})")
     sweep = []
     for ef in (16, 32, 64, 128, 256):
         index.hnsw.efSearch = ef
         _, found = index.search(xq, K)
-        med, p95 = single_query_latency(index, xq, n_lat)
-        sweep.append(Setting(f"efSearch={ef}", recall_at_k(found, truth), med, p95))
+        lat = single_query_latency(index, xq, n_lat)
+        sweep.append(Setting(f"efSearch={ef}", recall_at_k(found, truth), *lat))
         log(f"    {sweep[-1]}")
-    res = IndexResult(
-        "HNSW32", len(xb), build_s, index_nbytes(index), growth, peak, pick(sweep), sweep
-    )
+    size = index_nbytes(index)
+    res = IndexResult("HNSW32", len(xb), build_s, cpu_s, size, growth, peak, pick(sweep), sweep)
     res.notes = f"efConstruction={ef_construction}"
     del index
     return res
@@ -305,10 +324,13 @@ def bench_ivfpq(
     key = f"IVF{nlist},PQ{m},RFlat"
     index = faiss.index_factory(DIM, key, faiss.METRIC_INNER_PRODUCT)
     ivf = faiss.extract_index_ivf(index)
+    # The factory turns on polysemous training (a code-permutation search used only by
+    # Hamming-filtered search, which is not used here): it was 90% of the 100k training time.
+    faiss.downcast_index(index.base_index).do_polysemous_training = False
     rng = np.random.default_rng(seed)
     train = xb[rng.choice(len(xb), size=min(train_size, len(xb)), replace=False)]
-    build_s, growth, peak = build(index, xb, train)
-    log(f"  {key} trained on {len(train)} + built in {build_s:.1f}s")
+    build_s, cpu_s, growth, peak = build(index, xb, train)
+    log(f"  {key} trained on {len(train)} + built in {build_s:.1f}s, cpu {cpu_s:.1f}s")
     del train
     sweep = []
     for nprobe in (8, 16, 32, 64, 128):
@@ -317,13 +339,14 @@ def bench_ivfpq(
             index.k_factor = k_factor
             _, found = index.search(xq, K)
             rec = recall_at_k(found, truth)
-            med, p95 = single_query_latency(index, xq, n_lat)
-            sweep.append(Setting(f"nprobe={nprobe},k_factor={k_factor}", rec, med, p95))
+            lat = single_query_latency(index, xq, n_lat)
+            sweep.append(Setting(f"nprobe={nprobe},k_factor={k_factor}", rec, *lat))
         log(
             f"    nprobe={nprobe}: "
             + ", ".join(f"{s.recall:.3f}/{s.median_ms:.2f}ms" for s in sweep[-4:])
         )
-    res = IndexResult(key, len(xb), build_s, index_nbytes(index), growth, peak, pick(sweep), sweep)
+    size = index_nbytes(index)
+    res = IndexResult(key, len(xb), build_s, cpu_s, size, growth, peak, pick(sweep), sweep)
     res.notes = f"train={min(train_size, len(xb))}, kmeans niter={ivf.cp.niter}"
     del index
     return res
@@ -344,20 +367,26 @@ class Bm25Result:
     save_s: float
     disk_bytes: int
     load: dict[str, float]
+    tokenize_docs_per_s: float = 0.0
 
 
 def zipf_corpus(
     n_docs: int, vocab: int, exponent: float, mean_len: int, seed: int
-) -> tuple[list[list[int]], np.ndarray]:
-    """Synthetic documents as token-id lists (Zipfian word frequencies, Poisson lengths)."""
+) -> tuple[list[list[int]], np.ndarray, np.ndarray]:
+    """Synthetic documents as token-id lists (Zipfian word frequencies, Poisson lengths).
+
+    Returns (docs with ids remapped onto 0..V-1 as bm25s wants, the original word id of each
+    remapped id, the Zipf probabilities over the full vocabulary).
+    """
     rng = np.random.default_rng(seed)
     p = 1.0 / (1.0 + np.arange(vocab)) ** exponent
     p /= p.sum()
     lengths = np.maximum(5, rng.poisson(mean_len, size=n_docs))
-    flat = rng.choice(vocab, size=int(lengths.sum()), p=p).astype(np.int32)
+    flat = rng.choice(vocab, size=int(lengths.sum()), p=p)
+    used, remapped = np.unique(flat, return_inverse=True)
     bounds = np.concatenate([[0], np.cumsum(lengths)])
-    docs = [flat[bounds[i] : bounds[i + 1]].tolist() for i in range(n_docs)]
-    return docs, p
+    docs = [remapped[bounds[i] : bounds[i + 1]].tolist() for i in range(n_docs)]
+    return docs, used, p
 
 
 def zipf_queries(p: np.ndarray, n: int, seed: int, stop_ranks: int = 100) -> list[list[str]]:
@@ -372,9 +401,9 @@ def zipf_queries(p: np.ndarray, n: int, seed: int, stop_ranks: int = 100) -> lis
 
 def _bm25_load_and_query(save_dir: str, queries: list[list[str]]) -> dict[str, float]:
     """Run in a fresh process: RSS before/after the mmap load, and query latency."""
+    out = {"rss_before_import": float(rss_bytes())}
     import bm25s
 
-    out = {"rss_before_import": float(rss_bytes())}
     out["rss_before_load"] = float(rss_bytes())
     t0 = time.perf_counter()
     retriever = bm25s.BM25.load(save_dir, mmap=True)
@@ -399,18 +428,21 @@ def bench_bm25(n_docs: int, n_queries: int, seed: int) -> Bm25Result:
 
     vocab = 200_000
     t0 = time.perf_counter()
-    docs, p = zipf_corpus(n_docs, vocab, exponent=1.07, mean_len=50, seed=seed)
-    used = sorted({t for d in docs for t in d})
-    # bm25s wants contiguous ids: remap the used ids onto 0..V-1 and name each token.
-    remap = np.full(vocab, -1, dtype=np.int64)
-    remap[used] = np.arange(len(used))
-    docs = [remap[d].tolist() for d in docs]
-    vocab_dict = {f"w{t}": i for i, t in enumerate(used)}
+    docs, used, p = zipf_corpus(n_docs, vocab, exponent=1.07, mean_len=50, seed=seed)
+    vocab_dict = {f"w{t}": i for i, t in enumerate(used.tolist())}
     n_tokens = sum(len(d) for d in docs)
     log(
         f"  BM25 corpus: {n_docs} docs, {n_tokens} tokens, {len(used)} distinct words "
         f"({time.perf_counter() - t0:.1f}s to generate)"
     )
+
+    # The index is built from ids; string tokenisation is timed separately on up to 100k docs
+    # (it is linear in the text and would otherwise dominate the 1M run).
+    sample = [" ".join(f"w{used[t]}" for t in d) for d in docs[:100_000]]
+    t0 = time.perf_counter()
+    bm25s.tokenize(sample, stopwords=None, show_progress=False)
+    tok_rate = len(sample) / (time.perf_counter() - t0)
+    del sample
 
     gc.collect()
     reset_peak_rss()
@@ -431,11 +463,14 @@ def bench_bm25(n_docs: int, n_queries: int, seed: int) -> Bm25Result:
         queries = zipf_queries(p, n_queries, seed + 1)
         # A fresh process shows what a server pays to open the index, without this process's
         # corpus and build garbage in its RSS.
-        with mp.get_context("spawn").Pool(1) as pool:
-            load = pool.apply(_bm25_load_and_query, (tmp, queries))
+        ctx = mp.get_context("spawn")
+        with ProcessPoolExecutor(max_workers=1, mp_context=ctx) as pool:
+            load = pool.submit(_bm25_load_and_query, tmp, queries).result()
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
-    return Bm25Result(n_docs, n_tokens, len(used), index_s, index_peak, save_s, disk, load)
+    return Bm25Result(
+        n_docs, n_tokens, len(used), index_s, index_peak, save_s, disk, load, tok_rate
+    )
 
 
 # -- report --------------------------------------------------------------------------------
@@ -446,26 +481,30 @@ def print_sweeps(results: list[IndexResult]) -> None:
     for r in results:
         if not r.sweep:
             continue
-        print(f"\n{r.name} @ N={r.n:,} sweep (recall@10 / median ms / p95 ms):")
+        print(f"\n{r.name} @ N={r.n:,} sweep (recall@10 / median ms / p95 ms / cpu ms):")
         for s in r.sweep:
             mark = " <- chosen" if s is r.chosen else ""
-            print(f"  {s.params:28s} {s.recall:6.3f} {s.median_ms:8.2f} {s.p95_ms:8.2f}{mark}")
+            print(
+                f"  {s.params:28s} {s.recall:6.3f} {s.median_ms:8.2f} {s.p95_ms:8.2f} "
+                f"{s.cpu_ms:8.2f}{mark}"
+            )
 
 
 def print_index_table(results: list[IndexResult], bandwidth: float) -> None:
     """One row per (index, N)."""
     head = (
-        f"{'index':22s} {'N':>9s} {'build s':>8s} {'index size':>11s} {'RSS +':>10s} "
-        f"{'peak RSS':>10s} {'setting':>26s} {'recall@10':>9s} {'med ms':>7s} {'p95 ms':>7s}"
+        f"{'index':22s} {'N':>9s} {'build s':>8s} {'(cpu s)':>8s} {'index size':>11s} "
+        f"{'RSS +':>10s} {'peak RSS':>10s} {'setting':>26s} {'recall@10':>9s} {'med ms':>7s} "
+        f"{'p95 ms':>7s} {'cpu ms':>7s}"
     )
     print("\n" + head)
     print("-" * len(head))
     for r in results:
         c = r.chosen
         print(
-            f"{r.name:22s} {r.n:>9,} {r.build_s:8.1f} {gb(r.index_bytes):>11s} "
-            f"{gb(r.rss_growth):>10s} {gb(r.peak_rss):>10s} {c.params:>26s} "
-            f"{c.recall:9.3f} {c.median_ms:7.2f} {c.p95_ms:7.2f}"
+            f"{r.name:22s} {r.n:>9,} {r.build_s:8.1f} {r.build_cpu_s:8.1f} "
+            f"{gb(r.index_bytes):>11s} {gb(r.rss_growth):>10s} {gb(r.peak_rss):>10s} "
+            f"{c.params:>26s} {c.recall:9.3f} {c.median_ms:7.2f} {c.p95_ms:7.2f} {c.cpu_ms:7.2f}"
         )
     for n in sorted({r.n for r in results}):
         scan = n * DIM * 4
@@ -481,6 +520,16 @@ def print_growth(results: list[IndexResult], bm25: list[Bm25Result]) -> None:
     if len(sizes) < 2:
         return
     lo, hi = sizes[0], sizes[-1]
+
+    def f1(v: float) -> str:
+        return f"{v:.1f}"
+
+    def f2(v: float) -> str:
+        return f"{v:.2f}"
+
+    def f3(v: float) -> str:
+        return f"{v:.3f}"
+
     rows: list[tuple[str, float, float, Callable[[float], str]]] = []
     by = {(r.name.split(",")[0] if r.name.startswith("IVF") else r.name, r.n): r for r in results}
     for name in ("Flat", "HNSW32", "IVF"):
@@ -488,18 +537,16 @@ def print_growth(results: list[IndexResult], bm25: list[Bm25Result]) -> None:
         b = next((r for (nm, n), r in by.items() if nm.startswith(name) and n == hi), None)
         if a is None or b is None:
             continue
-        label = a.name if name != "IVF" else f"{a.name} -> {b.name}"
+        label = a.name if name != "IVF" else "IVF-PQ+RFlat"  # nlist differs per N; see above
         rows += [
-            (f"{label}: build s", a.build_s, b.build_s, lambda v: f"{v:.1f}"),
+            (f"{label}: build s", a.build_s, b.build_s, f1),
+            (f"{label}: build cpu s", a.build_cpu_s, b.build_cpu_s, f1),
             (f"{label}: index size", a.index_bytes, b.index_bytes, gb),
-            (
-                f"{label}: median ms (tuned)",
-                a.chosen.median_ms,
-                b.chosen.median_ms,
-                lambda v: f"{v:.2f}",
-            ),
-            (f"{label}: p95 ms (tuned)", a.chosen.p95_ms, b.chosen.p95_ms, lambda v: f"{v:.2f}"),
-            (f"{label}: recall@10 (tuned)", a.chosen.recall, b.chosen.recall, lambda v: f"{v:.3f}"),
+            (f"{label}: build peak RSS", a.peak_rss, b.peak_rss, gb),
+            (f"{label}: median ms (tuned)", a.chosen.median_ms, b.chosen.median_ms, f2),
+            (f"{label}: p95 ms (tuned)", a.chosen.p95_ms, b.chosen.p95_ms, f2),
+            (f"{label}: cpu ms (tuned)", a.chosen.cpu_ms, b.chosen.cpu_ms, f2),
+            (f"{label}: recall@10 (tuned)", a.chosen.recall, b.chosen.recall, f3),
         ]
     a_b = {b.n: b for b in bm25}
     if lo in a_b and hi in a_b:
@@ -530,7 +577,7 @@ def print_bm25_table(bm25: list[Bm25Result]) -> None:
     head = (
         f"{'N':>9s} {'tokens':>11s} {'vocab':>8s} {'index s':>8s} {'build peak RSS':>14s} "
         f"{'save s':>7s} {'on disk':>10s} {'load s':>7s} {'RSS +load':>10s} "
-        f"{'RSS +queries':>12s} {'med ms':>7s} {'p95 ms':>7s}"
+        f"{'RSS +queries':>12s} {'med ms':>7s} {'p95 ms':>7s} {'tokenize docs/s':>15s}"
     )
     print("\nBM25 (bm25s, synthetic Zipfian text, pre-tokenised ids):")
     print(head)
@@ -542,7 +589,7 @@ def print_bm25_table(bm25: list[Bm25Result]) -> None:
             f"{b.save_s:7.1f} {gb(b.disk_bytes):>10s} {ld['load_s']:7.2f} "
             f"{gb(ld['rss_after_load'] - ld['rss_before_load']):>10s} "
             f"{gb(ld['rss_after_queries'] - ld['rss_before_load']):>12s} "
-            f"{ld['median_ms']:7.2f} {ld['p95_ms']:7.2f}"
+            f"{ld['median_ms']:7.2f} {ld['p95_ms']:7.2f} {b.tokenize_docs_per_s:15,.0f}"
         )
 
 
@@ -577,6 +624,9 @@ def main(argv: list[str] | None = None) -> int:
 
     faiss.omp_set_num_threads(2)
     t_start = time.perf_counter()
+    print(
+        f"load average at the start: {loadavg()}; OMP_WAIT_POLICY={os.environ['OMP_WAIT_POLICY']}"
+    )
     print("SYNTHETIC DATA -- see the module docstring for how it is generated.")
     print(
         f"faiss {faiss.__version__}, numpy {np.__version__}, cpu_count={os.cpu_count()}, "
@@ -642,6 +692,7 @@ def main(argv: list[str] | None = None) -> int:
         print_bm25_table(bm25)
     print_growth(results, bm25)
     total = time.perf_counter() - t_start
+    print(f"load average at the end: {loadavg()} (2 cores, shared with other work)")
     print(
         f"\nprocess peak RSS (last phase): {gb(peak_rss_bytes())}; total time {total / 60:.1f} min"
     )

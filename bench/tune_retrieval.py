@@ -12,7 +12,6 @@ import argparse
 import json
 import tempfile
 import time
-from dataclasses import replace
 from pathlib import Path
 
 from qa.chunking import ChunkSettings

@@ -7,8 +7,8 @@ Each passage carries its source and the character spans of the paragraphs it cov
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable, Iterator
 from dataclasses import asdict, dataclass
-from typing import Iterable, Iterator
 
 from qa.types import Document, Passage, content_hash
 

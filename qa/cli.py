@@ -64,6 +64,9 @@ def _passage_json(p: Any, rank: int) -> dict[str, Any]:
 
 def cmd_search(args: argparse.Namespace) -> int:
     """``qa search``: ranked passages with their sources."""
+    from qa.index import check_question
+
+    check_question(args.question)  # a bad question fails before any index is opened or built
     idx = _open(args)
     results = idx.retrieve(args.question, k=args.k)
     if args.json:
@@ -83,6 +86,9 @@ def cmd_search(args: argparse.Namespace) -> int:
 
 def cmd_ask(args: argparse.Namespace) -> int:
     """``qa ask``: a cited answer (exit 0 even when the bot declines)."""
+    from qa.index import check_question
+
+    check_question(args.question)
     idx = _open(args)
     history: list[dict] = []
     if args.history:
@@ -155,6 +161,8 @@ def main(argv: list[str] | None = None) -> int:
         level=logging.DEBUG if args.verbose else logging.WARNING,
         format="%(levelname)s: %(message)s",
     )
+    if not args.verbose:
+        logging.getLogger("bm25s").setLevel(logging.WARNING)
     try:
         return int(args.func(args) or 0)
     except QAError as exc:

@@ -39,6 +39,11 @@ def add_parser(subparsers: Any) -> argparse.ArgumentParser:
         choices=["torch", "onnx", "onnx-int8", "fake"],
         help="encoder backend (default: $QA_BACKEND or torch)",
     )
+    p.add_argument(
+        "--unbatched",
+        action="store_true",
+        help="encode each question inside its own timing (interactive latency; much slower)",
+    )
     p.add_argument("--no-progress", action="store_true", help="hide the progress bar")
     p.set_defaults(func=run)
     return p
@@ -102,6 +107,7 @@ def _run(args: argparse.Namespace) -> int:
             progress=progress,
             limit=limit,
             encoder=encoder,
+            batch_queries=not getattr(args, "unbatched", False),
         )
     finally:
         if bar is not None:

@@ -15,11 +15,11 @@ import os
 import re
 import stat
 import unicodedata
+from collections.abc import Iterator
 from dataclasses import dataclass, replace
 from datetime import date
 from html.parser import HTMLParser
 from pathlib import Path
-from typing import Iterator
 
 from qa.errors import CorpusError
 from qa.lexical import fold
@@ -215,12 +215,30 @@ def load_metadata(corpus_dir: Path) -> dict[str, dict]:
     return files
 
 
+def _iso_date(value: object) -> str:
+    """``value`` if it is a real ``YYYY-MM-DD`` date, else ``""`` (with a warning).
+
+    Dates are compared as strings by the date filters and shown unescaped in answers, so
+    anything else (``"[1](javascript:...)"``, ``"May 2024"``) must not get through.
+    """
+    text = str(value or "")
+    if not text:
+        return ""
+    try:
+        if re.fullmatch(r"\d{4}-\d{2}-\d{2}", text) and date.fromisoformat(text):
+            return text
+    except ValueError:
+        pass
+    log.warning("metadata.json: date %r is not an ISO date (YYYY-MM-DD); ignored", text[:80])
+    return ""
+
+
 def meta_from_dict(d: dict) -> DocMeta:
     """A ``DocMeta`` from a metadata.json entry (unknown keys ignored)."""
     return DocMeta(
         title=str(d.get("title") or ""),
         source=str(d.get("source") or d.get("outlet") or ""),
-        date=str(d.get("date") or ""),
+        date=_iso_date(d.get("date")),
         date_inferred=bool(d.get("date_inferred", False)),
         date_note=str(d.get("date_note") or ""),
     )

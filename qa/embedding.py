@@ -15,8 +15,9 @@ import hashlib
 import os
 import re
 import threading
+from collections.abc import Sequence
 from pathlib import Path
-from typing import Protocol, Sequence, runtime_checkable
+from typing import Protocol, runtime_checkable
 
 import numpy as np
 
@@ -108,9 +109,7 @@ class SentenceTransformerEncoder:
     def dim(self) -> int:
         """The embedding dimension."""
         if self._dim is None:
-            getter = getattr(self.model, "get_embedding_dimension", None) or getattr(
-                self.model, "get_sentence_embedding_dimension"
-            )
+            getter = getattr(self.model, "get_embedding_dimension", None) or self.model.get_sentence_embedding_dimension
             self._dim = int(getter())
         return self._dim
 

@@ -14,9 +14,10 @@ import threading
 import time
 import unicodedata
 from collections import OrderedDict
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import asdict, dataclass, replace
 from pathlib import Path
-from typing import Any, Callable, Iterable, Sequence
+from typing import Any
 
 import numpy as np
 
@@ -256,6 +257,20 @@ class Index:
             while len(self._query_cache) > 512:
                 self._query_cache.popitem(last=False)
         return vec
+
+    def embed_queries(self, texts: Sequence[str]) -> np.ndarray:
+        """Encode many queries in one batch and cache them (evaluation runs use this)."""
+        texts = list(texts)
+        if not texts:
+            return np.zeros((0, self.vectors.shape[1]), dtype=np.float32)
+        vecs = self.encoder.encode(texts, batch_size=64)
+        with self._cache_lock:
+            for t, v in zip(texts, vecs):
+                self._query_cache[t] = v
+                self._query_cache.move_to_end(t)
+            while len(self._query_cache) > max(512, len(texts)):
+                self._query_cache.popitem(last=False)
+        return vecs
 
     def _allowed(
         self, doc_ids: Iterable[str] | None, date_from: str | None, date_to: str | None

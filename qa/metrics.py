@@ -104,6 +104,11 @@ def ndcg_at_k(relevant: Sequence[bool] | None, n_relevant: int, k: int = 10) -> 
     return dcg(relevant, k) / ideal
 
 
+# The short names used in the issue tracker.
+mrr = mrr_at_k
+ndcg = ndcg_at_k
+
+
 # --- evidence matching ------------------------------------------------------------------------
 
 

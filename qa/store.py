@@ -30,9 +30,10 @@ import os
 import shutil
 import time
 import uuid
+from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any, Iterator
+from typing import Any
 
 from qa.errors import IndexCorruptError, IndexError_, IndexLockedError, QAError
 

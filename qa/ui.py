@@ -328,16 +328,18 @@ def sources_html(answer: Answer) -> str:
     return f'<div class="qa-sources" data-state="answered">{q}{head}{cards}</div>'
 
 
-def notice_html(message: str, kind: str = "info") -> str:
+def notice_html(message: str, kind: str = "info", state: str = "notice") -> str:
     """A one-message panel (empty state, warning or startup error)."""
     return (
-        f'<div class="qa-sources"><div class="qa-notice qa-{esc(kind)}">{esc(message)}</div></div>'
+        f'<div class="qa-sources" data-state="{esc(state)}">'
+        f'<div class="qa-notice qa-{esc(kind)}">{esc(message)}</div></div>'
     )
 
 
 EMPTY_SOURCES = notice_html(
     "Ask a question: the passages behind each citation of the answer appear here, with the "
-    "quoted sentence highlighted."
+    "quoted sentence highlighted.",
+    state="empty",
 )
 
 
@@ -444,18 +446,29 @@ def timeline(documents: Iterable[Document]) -> list[Document]:
     return sorted(documents, key=lambda d: (not d.meta.date, d.meta.date, d.meta.title, d.doc_id))
 
 
-TIMELINE_HEADERS = ["Date", "Title", "Outlet", "Summary", "File"]
+def _lead(doc: Document, chars: int) -> str:
+    lead = " ".join(doc.lead.split())
+    return lead[:chars].rsplit(" ", 1)[0] + "…" if len(lead) > chars else lead
 
 
-def timeline_rows(documents: Iterable[Document], lead_chars: int = 220) -> list[list[str]]:
-    """One row per document for the Documents table: date label, title, outlet, lead, file."""
-    rows = []
+def timeline_html(documents: Iterable[Document], lead_chars: int = 220) -> str:
+    """The documents as a clickable timeline, oldest first: date (inferred marked), title,
+    outlet and a one-line summary. Each entry carries its ``data-doc`` id for the page script."""
+    items = []
     for d in timeline(documents):
-        lead = " ".join(d.lead.split())
-        if len(lead) > lead_chars:
-            lead = lead[:lead_chars].rsplit(" ", 1)[0] + "…"
-        rows.append([d.meta.date_label, d.meta.title or d.doc_id, d.meta.source, lead, d.doc_id])
-    return rows
+        m = d.meta
+        items.append(
+            f'<li class="qa-tl-item" data-doc="{esc(d.doc_id)}" role="button" tabindex="0" '
+            f'title="Open this article">'
+            f'<div class="qa-tl-date">{date_html(m.date, m.date_inferred)}</div>'
+            f'<div class="qa-tl-body"><div class="qa-tl-title">{esc(m.title or d.doc_id)}</div>'
+            f'<div class="qa-meta"><span class="qa-outlet">{esc(m.source or "outlet unknown")}'
+            f'</span> · <span class="qa-file">{esc(d.doc_id)}</span></div>'
+            f'<div class="qa-tl-lead">{esc(_lead(d, lead_chars))}</div></div></li>'
+        )
+    if not items:
+        return notice_html("No documents are loaded.")
+    return f'<ol class="qa-timeline">{"".join(items)}</ol>'
 
 
 def document_choices(documents: Iterable[Document]) -> list[tuple[str, str]]:
@@ -642,6 +655,10 @@ def run_evaluation(
         report = evaluate(qset, index=index, k=k, progress=progress, limit=limit)
     except (QAError, ValueError, UnicodeDecodeError) as exc:
         return EvalResult(warning_markdown(str(exc)), [], [])
+    except Exception as exc:  # a bug must not leave the tab with a bare "Error"
+        log.exception("evaluating %s failed", path)
+        msg = f"Evaluation failed ({type(exc).__name__}). The details are in the server log."
+        return EvalResult(warning_markdown(msg), [], [])
     finally:
         discard_upload(path, upload_root)
     out = Path(workdir)

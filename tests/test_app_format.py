@@ -4,6 +4,7 @@ no server, no browser."""
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 from typing import Any
 
@@ -338,18 +339,42 @@ def test_timeline_is_oldest_first_with_undated_last() -> None:
         D("000.txt", "2024-05-30"),
         D("004.txt", "2023-09-16", inferred=True),
     ]
-    rows = ui.timeline_rows(docs)
-    assert [r[0] for r in rows] == [
+    html = ui.timeline_html(docs)
+    dates = re.findall(r'<div class="qa-tl-date"><span class="qa-date">([^<]+)</span>', html)
+    assert dates == [
         "2022-08-16",
-        "2023-09-16 (inferred)",
+        "2023-09-16",
         "2024-05-30",
-        "2024-10-10 (inferred)",
-        "2025-03-04 (inferred)",
+        "2024-10-10",
+        "2025-03-04",
         "date unknown",
     ]
-    assert rows[0] == ["2022-08-16", "Title 003.txt", "VOV", "Lead sentence of 003.txt.", "003.txt"]
+    assert [d.doc_id for d in ui.timeline(docs)] == [
+        "003.txt",
+        "004.txt",
+        "000.txt",
+        "001.txt",
+        "002.txt",
+        "zz.txt",
+    ]
+    assert html.count(">(inferred)</span>") == 3
+    assert html.startswith(
+        '<ol class="qa-timeline"><li class="qa-tl-item" data-doc="003.txt" role="button" '
+        'tabindex="0" title="Open this article"><div class="qa-tl-date"><span class="qa-date">'
+        '2022-08-16</span></div><div class="qa-tl-body"><div class="qa-tl-title">Title 003.txt'
+        '</div><div class="qa-meta"><span class="qa-outlet">VOV</span> · <span class="qa-file">'
+        '003.txt</span></div><div class="qa-tl-lead">Lead sentence of 003.txt.</div></div></li>'
+    )
     assert [c[1] for c in ui.document_choices(docs)][:2] == ["003.txt", "004.txt"]
     assert ui.document_choices(docs)[1][0] == "2023-09-16 (inferred) — Title 004.txt"
+
+
+def test_timeline_escapes_titles_and_ids() -> None:
+    doc = D('x".txt', "2024-01-01", title=XSS)
+    html = ui.timeline_html([doc])
+    assert "<script" not in html and "<img" not in html
+    assert 'data-doc="x&quot;.txt"' in html
+    assert ui.timeline_html([]) == ui.notice_html("No documents are loaded.")
 
 
 def test_document_html_numbers_paragraphs_and_escapes() -> None:
@@ -463,6 +488,23 @@ def test_run_evaluation_rejects_wrong_type_and_leaves_no_file(tmp_path: Path) ->
     assert not f.exists()
 
 
+def test_run_evaluation_reports_a_crash_and_still_deletes_the_upload(tmp_path: Path) -> None:
+    class NoSearch(FakeIndex):
+        def answer(self, *a: Any, **kw: Any) -> Answer:
+            raise RuntimeError("index exploded")
+
+        def retrieve(self, *a: Any, **kw: Any) -> list[Passage]:
+            raise RuntimeError("index exploded")
+
+    root = tmp_path / "gradio"
+    f = root / "h" / "q.jsonl"
+    f.parent.mkdir(parents=True)
+    f.write_text('{"question": "Who?", "answers": ["x"]}\n', encoding="utf-8")
+    result = ui.run_evaluation(NoSearch(), f, tmp_path / "out", upload_root=root)
+    assert "Evaluation failed (RuntimeError)" in ui.md_unescape(result.message)
+    assert not f.exists()
+
+
 def test_question_rows_put_failures_first() -> None:
     from qa.evaluation import EvalReport
 
@@ -490,3 +532,25 @@ def test_question_rows_put_failures_first() -> None:
     summary = dict(ui.summary_rows(report))
     assert summary["n"] == "3"
     json.dumps(rows)  # the Dataframe gets plain JSON values
+
+
+def test_app_options_honour_gradio_and_qa_environment(monkeypatch: pytest.MonkeyPatch) -> None:
+    import importlib.util
+
+    spec = importlib.util.spec_from_file_location("qa_app", Path(__file__).parent.parent / "app.py")
+    assert spec and spec.loader
+    app = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(app)
+    for key in ("GRADIO_SERVER_NAME", "GRADIO_SERVER_PORT", "QA_AUTH"):
+        monkeypatch.delenv(key, raising=False)
+    args = app.parse_args([])
+    assert (args.host, args.port, args.auth, args.share) == ("127.0.0.1", "7860", None, False)
+    monkeypatch.setenv("GRADIO_SERVER_NAME", "0.0.0.0")
+    monkeypatch.setenv("GRADIO_SERVER_PORT", "8123")
+    monkeypatch.setenv("QA_AUTH", "ana:pw")
+    args = app.parse_args([])
+    assert (args.host, args.port, args.auth) == ("0.0.0.0", "8123", "ana:pw")
+    args = app.parse_args(["--host", "127.0.0.1", "--port", "9000", "--auth", "b:c", "--share"])
+    assert (args.host, args.port, args.auth, args.share) == ("127.0.0.1", "9000", "b:c", True)
+    assert app.main(["--port", "http"]) == 2
+    assert app.main(["--host", "0.0.0.0", "--auth", "ana:"]) == 2

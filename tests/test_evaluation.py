@@ -204,6 +204,7 @@ def test_rows(clock: None) -> None:
     assert a["gold_answers"] == ["1889"]
     assert a["evidence"] == ["opened   in 1889"]
     assert a["answer"] == "The tower opened in 1889 to visitors. [1]"
+    assert a["answer_sentences"] == ["The tower opened in 1889 to visitors."]
     assert a["predicted_answerable"] is True and a["declined"] is False
     assert a["confidence"] == 0.9
     assert a["citations"] == [
@@ -228,6 +229,7 @@ def test_rows(clock: None) -> None:
     assert b["ndcg@10"] == pytest.approx(1 / math.log2(11))
     assert b["recall@5"] == 0.0
     assert b["declined"] is True and b["answer_f1"] == 0.0 and b["citation_precision"] is None
+    assert b["answer_sentences"] == []
 
     for row in (c, d):  # unanswerable: no retrieval or answer metrics
         assert row["rank"] is None and row["hit@1"] is None and row["answer_f1"] is None
@@ -516,7 +518,7 @@ def test_squad_detection_and_questions(tmp_path: Path) -> None:
     assert list(qs) == ["e1", "e2", "e3", "p1"]
     assert qs["e1"].answers == ("1889", "in 1889")  # duplicates dropped, order kept
     assert qs["e1"].sources == ("0-0.txt",)
-    assert qs["e1"].kind == "Eiffel_Tower" and qs["e1"].answerable
+    assert qs["e1"].kind == "Eiffel Tower" and qs["e1"].answerable
     assert qs["e2"].answerable is False and qs["e2"].answers == ()
     assert qs["e3"].sources == ("0-1.txt",) and qs["e3"].answerable  # is_impossible absent: 1.1
     assert qs["p1"].sources == ("1-0.txt",) and qs["p1"].kind == "Photosynthesis"
@@ -745,6 +747,23 @@ def test_end_to_end_jsonl(tmp_path: Path, real_index: Any) -> None:
 
 
 @needs_answering
+def test_queries_are_encoded_in_one_batch(real_index: Any) -> None:
+    questions = [
+        {"question": f"Which river flows through {n} countries?", "sources": ["river.txt"]}
+        for n in ("six", "seven", "eight")
+    ]
+    questions.append({"question": "Which river flows through six countries?"})  # a repeat
+    before = real_index.encoder.calls
+    report = ev.evaluate(questions, index=real_index)
+    assert real_index.encoder.calls - before == 3  # three unique questions, encoded once
+    assert all(r["latency_ms"] > 0 for r in report.rows)
+    unbatched = ev.evaluate(
+        [{"question": "Which river reaches the sea?"}], index=real_index, batch_queries=False
+    )
+    assert unbatched.rows[0]["latency_ms"] > 0
+
+
+@needs_answering
 def test_end_to_end_squad(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     from qa.embedding import FakeEncoder
 
@@ -761,7 +780,7 @@ def test_end_to_end_squad(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> No
     assert report.metrics["n"] == 4
     assert report.metrics["n_unanswerable"] == 1
     assert report.metrics["n_retrieval"] == 3
-    assert set(report.by_kind) == {"Eiffel_Tower", "Photosynthesis"}
+    assert set(report.by_kind) == {"Eiffel Tower", "Photosynthesis"}
     docs = {p["doc_id"] for r in report.rows for p in r["retrieved"]}
     assert docs == {"0-0.txt", "0-1.txt", "1-0.txt"}
     p1 = next(r for r in report.rows if r["id"] == "p1")

@@ -76,8 +76,10 @@ def test_chunk_document_never_crashes(text):
 @PROPS
 @given(st.text())
 def test_html_to_text_never_crashes(text):
-    assert isinstance(html_to_text(text), str)
-    assert isinstance(html_to_text(f"<html><title>{text}</title><p>{text}</p></html>"), str)
+    for page in (text, f"<html><title>{text}</title><p>{text}</p></html>"):
+        out = html_to_text(page)
+        # Returns the text, or (title, text) in newer versions: either way, only strings.
+        assert all(isinstance(x, str) for x in (out if isinstance(out, tuple) else (out,)))
 
 
 @PROPS
@@ -104,7 +106,7 @@ _LETTERS = st.sampled_from(
 )
 _WORD = st.text(_LETTERS, min_size=1, max_size=12)
 _ABBREV = st.sampled_from(["Mr.", "Dr.", "Gen.", "Lt.", "U.S.", "e.g.", "No.", "A."])
-_END = st.sampled_from([".", "!", "?", "…", ".”", "?\"", ".)", "..."])
+_END = st.sampled_from([".", "!", "?", "…", ".”", '?"', ".)", "..."])
 _GAP = st.sampled_from([" ", " ", " ", "  ", "\t", " \u00a0", "\u2003"])  # between sentences
 
 
@@ -124,7 +126,10 @@ def paragraphs(draw) -> str:
             text += draw(_GAP) + s
         return text
     blocked = set("\n\r\x0b\x0c\x1c\x1d\x1e\x85\u2028\u2029")
-    free = st.text(st.characters(blacklist_characters=list(blocked)), min_size=1, max_size=200)
+    # No line breaks (they would make more paragraphs) and no lone surrogates (UTF-8
+    # decoding of a file can never produce one).
+    chars = st.characters(blacklist_characters=list(blocked), blacklist_categories=("Cs",))
+    free = st.text(chars, min_size=1, max_size=200)
     return draw(free)
 
 
@@ -152,10 +157,11 @@ def _whitespace_tolerant(part: str) -> re.Pattern:
 @pytest.mark.parametrize("chunking", CHUNKS, ids=["default", "small"])
 @PROPS
 @given(text=documents())
-def test_passage_spans_map_back_exactly(chunking, text):
+def test_passages_map_back_exactly_and_keep_every_sentence(chunking, text):
     doc = clean("doc.txt", text, DocMeta())
     paras = {p.number: p for p in doc.paragraphs}
-    for passage in chunk_document(doc, chunking):
+    passages = chunk_document(doc, chunking)
+    for passage in passages:
         parts = passage.text.split("\n\n")
         assert len(parts) == len(passage.spans)
         assert (passage.start, passage.end) == (passage.spans[0][0], passage.spans[-1][1])
@@ -171,18 +177,12 @@ def test_passage_spans_map_back_exactly(chunking, text):
                 assert _whitespace_tolerant(part).fullmatch(text[s:e]), (part, text[s:e])
                 assert text[s:e] == para.text[s - para.start : e - para.start]
 
-
-@pytest.mark.parametrize("chunking", CHUNKS, ids=["default", "small"])
-@PROPS
-@given(text=documents())
-def test_chunking_never_loses_or_duplicates_a_sentence(chunking, text):
-    doc = clean("doc.txt", text, DocMeta())
+    # No sentence of the cleaned text is lost or repeated by chunking.
     in_doc = Counter(s for p in doc.paragraphs for _, _, s in split_sentences(p.text))
-    passages = chunk_document(doc, chunking)
     in_passages = Counter(s for p in passages for _, _, s in passage_sentences(p))
     assert in_passages == in_doc
     covered = [n for p in passages for n in range(p.paragraph, p.paragraph_end + 1)]
-    assert sorted(set(covered)) == sorted(p.number for p in doc.paragraphs)
+    assert sorted(set(covered)) == sorted(paras)
 
 
 # --- answer text cannot carry live markup -------------------------------------------------------
@@ -193,6 +193,7 @@ def test_chunking_never_loses_or_duplicates_a_sentence(chunking, text):
 def test_md_escape_leaves_no_live_markup(text):
     answering = pytest.importorskip("qa.answering", reason="qa.answering is not written yet")
     escaped = answering.md_escape(text)
-    # Drop every escaped pair; what is left must hold no Markdown or HTML special.
+    # Drop every escaped pair; what is left must hold nothing that starts a link, an image,
+    # a citation, HTML, code or emphasis. ("(" alone is harmless once "[" is escaped.)
     bare = re.sub(r"\\.", "", escaped, flags=re.DOTALL)
-    assert not re.search(r"[\\`*_{}\[\]()#+!|<>~]", bare), escaped
+    assert not re.search(r"[\\`*_\[\]<>]", bare), escaped

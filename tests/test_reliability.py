@@ -868,6 +868,39 @@ def test_disk_full_mid_build_keeps_the_previous_index(built, monkeypatch, where)
     assert "new.txt" in {d.doc_id for d in rebuilt.documents}
 
 
+def test_unwritable_index_folder_names_the_other_fix(built, monkeypatch):
+    corpus, index, before = built
+
+    def denied(*args, **kwargs):
+        raise PermissionError(errno.EACCES, "Permission denied")
+
+    monkeypatch.setattr(qa.index, "write_jsonl", denied)
+    with pytest.raises(QAError) as info:
+        build_index(corpus, index, encoder=FakeEncoder())
+    assert str(info.value) == (
+        f"Could not write the index to {str(index)!r} (Permission denied). Fix: make the "
+        "folder writable and rebuild; the current index is untouched."
+    )
+    monkeypatch.undo()
+    assert leftovers(index) == []
+    assert _passage_ids(load_index(index, encoder=FakeEncoder())) == _passage_ids(before)
+
+
+def test_interrupt_mid_write_is_not_swallowed_and_cleans_up(built, monkeypatch):
+    corpus, index, before = built
+    (corpus / "new.txt").write_text("New article\n\nA new shipping route opens today.\n", "utf-8")
+
+    def interrupted(*args, **kwargs):
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(qa.index, "write_jsonl", interrupted)
+    with pytest.raises(KeyboardInterrupt):  # Ctrl-C must stay Ctrl-C, not become a QAError
+        build_index(corpus, index, encoder=FakeEncoder())
+    monkeypatch.undo()
+    assert leftovers(index) == []
+    assert _passage_ids(load_index(index, encoder=FakeEncoder())) == _passage_ids(before)
+
+
 def test_disk_full_while_switching_current_keeps_the_previous_index(built, monkeypatch):
     corpus, index, before = built
     (corpus / "new.txt").write_text("New article\n\nA new shipping route opens today.\n", "utf-8")
@@ -944,9 +977,29 @@ def test_hostile_passage_is_shown_escaped(hostile):
     answer = hostile.answer("Which visa form should readers click?", passages=links)
     _assert_no_forged_markup(answer)
     # The hostile text is in the answer (quoted or as a related passage), and escaped.
-    assert r"\[click\]\(javascript:alert\(1\)\)" in answer.text, answer.text
+    assert r"\[click\]" in answer.text and "javascript:alert" in answer.text, answer.text
     assert r"\*\*\[1\]\*\*" in answer.text, answer.text
     assert "[click](" not in answer.text and "**[1]**" not in answer.text
+
+
+def test_hostile_metadata_cannot_forge_links_or_dates(tmp_path, caplog):
+    pytest.importorskip("qa.answering", reason="qa.answering is not written yet")
+    corpus = write_corpus(tmp_path / "corpus")
+    evil = "[1](javascript:alert(1))"
+    meta = {"files": {"trade.txt": {"date": evil, "source": "[x](javascript:y)", "title": evil}}}
+    (corpus / "metadata.json").write_text(json.dumps(meta), "utf-8")
+    with caplog.at_level("WARNING", logger="qa"):
+        index = build_index(corpus, tmp_path / "index", encoder=FakeEncoder())
+    assert f"metadata.json: date {evil!r} is not an ISO date (YYYY-MM-DD); ignored" in (
+        caplog.messages
+    )
+    trade = [p for p in index.passages if p.doc_id == "trade.txt"]
+    assert {p.date for p in trade} == {""}
+    # A forged date must not slip through a date filter by sorting after real dates.
+    assert not index.retrieve("two-way trade", k=5, date_from="2000-01-01")
+    answer = index.answer("How much was two-way trade between Vietnam and the UK?", passages=trade)
+    _assert_no_forged_markup(answer)
+    assert r"\[x\]" in answer.text and r"\[1\]" in answer.text, answer.text
 
 
 # --- concurrent searches ------------------------------------------------------------------------

@@ -1,0 +1,109 @@
+"""Answering with the fake encoder: citation invariants, escaping, refusals, follow-ups."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+
+from qa.answering import DECLINE_TEXT, entities, md_escape, question_type, rewrite_query
+from qa.lexical import fold
+
+QUESTIONS = [
+    "Which agencies did Le Quoc Hung visit in the UK?",
+    "When did To Lam have a phone call with James Cleverly?",
+    "Who is Simon Ridley?",
+    "What did Luong Tam Quang urge the UK Home Office to facilitate?",
+    "What agreement on extradition of criminals did Hung suggest?",
+]
+
+
+@pytest.mark.parametrize("question", QUESTIONS)
+def test_every_citation_contains_its_sentence(fake_index, question):
+    ans = fake_index.answer(question)
+    if not ans.answerable:
+        pytest.skip("declined with the fake encoder")
+    assert 1 <= len(ans.sentences) <= 3
+    assert len(ans.supports) == len(ans.sentences)
+    for sentence, nums in zip(ans.sentences, ans.supports):
+        primary = ans.citations[nums[0] - 1]
+        # The first citation of a sentence is the passage it is quoted from, verbatim.
+        assert sentence in primary.text
+        assert all(1 <= n <= len(ans.citations) for n in nums)
+    markers = {int(n) for n in re.findall(r"\[(\d+)\]", ans.text)}
+    assert markers == set(range(1, len(ans.citations) + 1))
+    assert all(c in ans.passages for c in ans.citations)
+    # The answer never repeats a sentence.
+    assert len({fold(s) for s in ans.sentences}) == len(ans.sentences)
+
+
+def test_sources_list_format(fake_index):
+    ans = fake_index.answer("When did To Lam have a phone call with James Cleverly?",
+                            passages=fake_index.retrieve("To Lam James Cleverly phone call"))  # fmt: skip
+    assert ans.answerable
+    src = ans.text.split("**Sources**", 1)[1].strip().splitlines()
+    first = ans.citations[0]
+    assert src[0].strip() == (
+        f"[1] {md_escape(first.title)} — {md_escape(first.source)}, {first.date_label}, "
+        f"{first.paragraph_label}"
+    )
+
+
+def test_when_question_gives_document_date_marked_inferred(fake_index):
+    p = [x for x in fake_index.passages if "October 10" in x.text]
+    ans = fake_index.answer("When did Quang have phone talks with Yvette Cooper?", passages=p)
+    assert ans.answerable
+    assert "_Date: the sentence gives no year; the article [1] is dated 2024-10-10 (inferred)._" in (
+        ans.text
+    )
+
+
+def test_off_topic_question_declined_with_related(fake_index):
+    ans = fake_index.answer("Who is David Lammy, and what does France think?")
+    assert ans.answerable is False
+    assert ans.citations == ()
+    assert ans.text.startswith(DECLINE_TEXT)
+    assert "**Related passages**" in ans.text
+
+
+def test_empty_question_raises_value_error(fake_index):
+    with pytest.raises(ValueError):
+        fake_index.answer(" \n ")
+
+
+def test_markdown_in_documents_cannot_forge_links():
+    assert md_escape("[1](javascript:alert(1)) **x** <img>") == (
+        r"\[1\](javascript:alert(1)) \*\*x\*\* \<img\>"
+    )
+
+
+def test_question_types():
+    assert question_type("When did they meet?") == "when"
+    assert question_type("How many units were visited?") == "how_many"
+    assert question_type("Who is Simon Ridley?") == "who"
+    assert question_type("Where was the dialogue held?") == "where"
+    assert question_type("What did they sign?") == ""
+
+
+def test_entities():
+    assert entities("Which agencies did Le Quoc Hung visit in the UK?") == ["Le Quoc Hung", "UK"]
+    assert entities("Who is Simon Ridley?") == ["Simon Ridley"]
+
+
+def test_follow_up_rewritten_from_history(fake_index):
+    history = [
+        {"role": "user", "content": "Who is Simon Ridley?"},
+        {"role": "assistant", "content": "Simon Ridley ... [1] Vietnam, UK push for closer "
+         "cooperation in security and human trafficking prevention"},
+    ]  # fmt: skip
+    query, docs = rewrite_query("When did he meet the minister?", history, fake_index)
+    assert query == "When did he meet the minister? (Simon Ridley)"
+    assert docs == {"002_0e3753c4b3636534.txt"}
+    ans = fake_index.answer("When did he meet the minister?", history)
+    assert ans.rewritten and ans.query == query
+
+
+def test_self_contained_question_not_rewritten(fake_index):
+    history = [{"role": "user", "content": "Who is Simon Ridley?"}]
+    q = "What did Le Quoc Hung propose about extradition of criminals?"
+    assert rewrite_query(q, history, fake_index) == (q, set())

@@ -1,0 +1,71 @@
+"""Quality regression on the development set with the real bundled model.
+
+The thresholds are the levels reached when this test was written (see README "Quality");
+a change that drops below them fails here.
+"""
+
+from __future__ import annotations
+
+import unicodedata
+
+import pytest
+
+from .conftest import DATA
+
+pytestmark = pytest.mark.integration
+
+
+@pytest.fixture(scope="module")
+def dev_report(real_index):
+    import qa
+
+    return qa.evaluate(DATA / "dev.jsonl", index=real_index, k=5)
+
+
+def test_dev_retrieval_levels(dev_report):
+    m = dev_report.metrics
+    assert m["hit@5"] >= 0.96
+    assert m["hit@1"] >= 0.77
+
+
+def test_dev_answer_levels(dev_report):
+    m = dev_report.metrics
+    assert m["answer_containment"] >= 0.80
+    assert m["refusal_recall"] >= 0.60
+    assert m["false_refusal_rate"] <= 0.13
+
+
+def test_report_hit_at_5_equals_retrieve(dev_report, real_index):
+    from qa.lexical import fold
+
+    def norm(s: str) -> str:
+        return " ".join(fold(s).split())
+
+    rows = [r for r in dev_report.rows if r["answerable"] and r["evidence"] and not r["history"]]
+    for row in rows:
+        got = real_index.retrieve(row["question"], k=5)
+        hit = any(norm(e) in norm(p.text) for p in got for e in row["evidence"])
+        assert hit == bool(row["hit@5"]), row["question"]
+
+
+def test_follow_up_conversation(real_index):
+    first = "What did Le Quoc Hung suggest about the extradition of criminals?"
+    a1 = real_index.answer(first)
+    history = [{"role": "user", "content": first}, {"role": "assistant", "content": a1.text}]
+    a2 = real_index.answer("Which agencies did he visit?", history)
+    assert a2.answerable
+    assert "NCA" in a2.text or "National Crime Agency" in a2.text
+
+
+def test_nfc_and_nfd_give_the_same_results(real_index):
+    nfc = "Lương Tam Quang phone talks"
+    nfd = unicodedata.normalize("NFD", nfc)
+    assert nfc != nfd
+    a = real_index.retrieve(nfc, k=5)
+    b = real_index.retrieve(nfd, k=5)
+    assert [(p.passage_id, p.score) for p in a] == [(p.passage_id, p.score) for p in b]
+
+
+def test_diacritic_free_name_finds_the_article(real_index):
+    top = real_index.retrieve("luong tam quang yvette cooper phone talks", k=3)
+    assert "001_725ecd0f546f87bb.txt" in [p.doc_id for p in top]
