@@ -68,8 +68,10 @@ def report(name: str, X: np.ndarray, y: np.ndarray, w: np.ndarray, ids: list[str
     z = w[0] + X @ w[1:]
     p = 1 / (1 + np.exp(-z))
     declined = p < 0.5
-    print(f"{name}: answerable declined {int((declined & (y == 1)).sum())}/{int(y.sum())}, "
-          f"unanswerable declined {int((declined & (y == 0)).sum())}/{int((1 - y).sum())}")
+    print(
+        f"{name}: answerable declined {int((declined & (y == 1)).sum())}/{int(y.sum())}, "
+        f"unanswerable declined {int((declined & (y == 0)).sum())}/{int((1 - y).sum())}"
+    )
     for i in np.flatnonzero(declined != (y == 0)):
         print(f"   wrong: {ids[i]} p={p[i]:.2f}")
 

@@ -325,7 +325,7 @@ def bench_ivfpq(
     index = faiss.index_factory(DIM, key, faiss.METRIC_INNER_PRODUCT)
     ivf = faiss.extract_index_ivf(index)
     # The factory turns on polysemous training (a code-permutation search used only by
-    # Hamming-filtered search, which is not used here): it was 90% of the 100k training time.
+    # Hamming-filtered search, which is not used here): 278 s instead of ~19 s at 100k.
     faiss.downcast_index(index.base_index).do_polysemous_training = False
     rng = np.random.default_rng(seed)
     train = xb[rng.choice(len(xb), size=min(train_size, len(xb)), replace=False)]

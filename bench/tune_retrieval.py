@@ -28,9 +28,16 @@ def norm(s: str) -> str:
 
 
 def load_set(path: Path) -> list[dict]:
-    rows = [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
-    return [r for r in rows if r.get("answerable", True) and not r.get("history")
-            and (r.get("evidence") or r.get("sources"))]
+    rows = [
+        json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line.strip()
+    ]
+    return [
+        r
+        for r in rows
+        if r.get("answerable", True)
+        and not r.get("history")
+        and (r.get("evidence") or r.get("sources"))
+    ]
 
 
 def squad_corpus(path: Path, out: Path) -> list[dict]:
@@ -89,10 +96,12 @@ def main() -> None:
     builds = {
         "default": dict(settings=ChunkSettings(), embed_title=True),
         "notitle": dict(settings=ChunkSettings(), embed_title=False),
-        "para": dict(settings=ChunkSettings(min_chars=0, max_chars=2000, window_chars=2000),
-                     embed_title=True),
-        "small": dict(settings=ChunkSettings(min_chars=120, max_chars=600, window_chars=400),
-                      embed_title=True),
+        "para": dict(
+            settings=ChunkSettings(min_chars=0, max_chars=2000, window_chars=2000), embed_title=True
+        ),
+        "small": dict(
+            settings=ChunkSettings(min_chars=120, max_chars=600, window_chars=400), embed_title=True
+        ),
     }
     fusions = {
         "weighted": FusionSettings(),
@@ -110,12 +119,13 @@ def main() -> None:
         "doc.2": FusionSettings(w_document=0.2),
         "doc.3": FusionSettings(w_document=0.3),
         "d.5l.5doc.2": FusionSettings(w_dense=0.5, w_sentence=0, w_lexical=0.5, w_document=0.2),
-        "d.3s.2l.5doc.2": FusionSettings(w_dense=0.3, w_sentence=0.2, w_lexical=0.5,
-                                         w_document=0.2),
-        "rrf+doc": FusionSettings(method="rrf", w_dense=1, w_sentence=1, w_lexical=1,
-                                  w_document=1),
-        "rrf2+doc": FusionSettings(method="rrf", w_dense=1, w_sentence=0, w_lexical=1,
-                                   w_document=1),
+        "d.3s.2l.5doc.2": FusionSettings(
+            w_dense=0.3, w_sentence=0.2, w_lexical=0.5, w_document=0.2
+        ),
+        "rrf+doc": FusionSettings(method="rrf", w_dense=1, w_sentence=1, w_lexical=1, w_document=1),
+        "rrf2+doc": FusionSettings(
+            method="rrf", w_dense=1, w_sentence=0, w_lexical=1, w_document=1
+        ),
     }
     for bname in args.variants.split(","):
         t0 = time.perf_counter()

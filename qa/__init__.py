@@ -82,7 +82,9 @@ def load_default_index(*, reload: bool = False) -> Index:
         return _default
 
 
-def build_index(corpus_dir: str | os.PathLike, index_dir: str | os.PathLike, **kwargs: Any) -> Index:
+def build_index(
+    corpus_dir: str | os.PathLike, index_dir: str | os.PathLike, **kwargs: Any
+) -> Index:
     """Build the index of ``corpus_dir`` into ``index_dir`` (atomically) and return it.
 
     Keyword options: ``model`` (name or path), ``backend`` (``torch``, ``onnx``, ``onnx-int8``),

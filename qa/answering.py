@@ -26,9 +26,7 @@ DECLINE_TEXT = "The articles do not answer this question."
 
 # --- question analysis -----------------------------------------------------------------------
 
-_MONTHS = (
-    "january|february|march|april|may|june|july|august|september|october|november|december"
-)
+_MONTHS = "january|february|march|april|may|june|july|august|september|october|november|december"
 _DATE_RE = re.compile(
     rf"\b(?:{_MONTHS})\b(?:\s+\d{{1,2}}(?:\s*-\s*\d{{1,2}})?)?(?:,?\s+\d{{4}})?|\b(?:19|20)\d{{2}}\b"
     r"|\b\d{1,2}/\d{1,2}/\d{4}\b|\b(?:morning|afternoon|evening) of\b",
@@ -118,7 +116,9 @@ def _is_follow_up(question: str) -> bool:
     return len(words(q)) <= 3
 
 
-def rewrite_query(question: str, history: Sequence[dict] | None, index: Index) -> tuple[str, set[str]]:
+def rewrite_query(
+    question: str, history: Sequence[dict] | None, index: Index
+) -> tuple[str, set[str]]:
     """Resolve a follow-up against the conversation.
 
     Returns ``(query, doc_ids)``: the query with the previous turn's names added where the
@@ -294,7 +294,10 @@ def source_line(n: int, p: Passage) -> str:
 
 
 def features(
-    best: Candidate | None, passages: Sequence[Passage], missing: float, proper_missing: bool,
+    best: Candidate | None,
+    passages: Sequence[Passage],
+    missing: float,
+    proper_missing: bool,
     kind: str,
 ) -> dict[str, float]:
     """The signals confidence rests on (besides the top score): see ``CAL``."""
@@ -407,9 +410,10 @@ def answer(
     for c, v in zip(chosen, chosen_vecs):
         nums = [cite(c.passage)]
         for other in cands:
-            if other.passage == c.passage or passages[other.passage].doc_id == passages[
-                c.passage
-            ].doc_id:
+            if (
+                other.passage == c.passage
+                or passages[other.passage].doc_id == passages[c.passage].doc_id
+            ):
                 continue
             if other.passage in {x for x in cite_no if cite_no[x] in nums}:
                 continue
@@ -465,9 +469,7 @@ def _date_note(c: Candidate, passages: Sequence[Passage], cite_no: dict[int, int
     n = cite_no[c.passage]
     if has_year:
         return f"_Date: the article [{n}] is dated {p.date_label}._"
-    return (
-        f"_Date: the sentence gives no year; the article [{n}] is dated {p.date_label}._"
-    )
+    return f"_Date: the sentence gives no year; the article [{n}] is dated {p.date_label}._"
 
 
 def _declined(

@@ -454,7 +454,9 @@ def clean(doc_id: str, text: str, meta: DocMeta, file_hash: str = "") -> Documen
 
 def _looks_like_headline(content: str) -> bool:
     c = content.strip()
-    return len(c) <= 160 and not c.endswith((".", "|", ")")) and "\n" not in c and len(c.split()) >= 3
+    return (
+        len(c) <= 160 and not c.endswith((".", "|", ")")) and "\n" not in c and len(c.split()) >= 3
+    )
 
 
 def _complete_meta(

@@ -109,7 +109,10 @@ class SentenceTransformerEncoder:
     def dim(self) -> int:
         """The embedding dimension."""
         if self._dim is None:
-            getter = getattr(self.model, "get_embedding_dimension", None) or self.model.get_sentence_embedding_dimension
+            getter = (
+                getattr(self.model, "get_embedding_dimension", None)
+                or self.model.get_sentence_embedding_dimension
+            )
             self._dim = int(getter())
         return self._dim
 
@@ -171,7 +174,9 @@ def get_encoder(model: str | None = None, backend: str | None = None) -> Encoder
     """Return a shared encoder for ``model`` on ``backend`` (``torch``, ``onnx``, ``onnx-int8``)."""
     backend = backend or DEFAULT_BACKEND
     if backend not in BACKENDS:
-        raise QAError(f"Unknown encoder backend {backend!r}. Fix: use one of {', '.join(BACKENDS)}.")
+        raise QAError(
+            f"Unknown encoder backend {backend!r}. Fix: use one of {', '.join(BACKENDS)}."
+        )
     key = (model, backend)
     with _ENCODERS_LOCK:
         enc = _ENCODERS.get(key)

@@ -169,9 +169,11 @@ def _hash_state(corpus_dir: Path, state: dict[str, dict[str, Any]]) -> dict[str,
     for name, info in state.items():
         path = corpus_dir / name
         try:
-            digest = file_sha256(path) if not path.is_symlink() or path.resolve().is_relative_to(
-                corpus_dir.resolve()
-            ) else ""
+            digest = (
+                file_sha256(path)
+                if not path.is_symlink() or path.resolve().is_relative_to(corpus_dir.resolve())
+                else ""
+            )
         except OSError:
             digest = ""
         out[name] = dict(info, sha256=digest)
@@ -450,7 +452,9 @@ def _encode_with_cache(
     progress: Callable[[int, int], None] | None,
 ) -> tuple[np.ndarray, list[str], int]:
     keys = [text_key(encoder.model_id, t) for t in texts]
-    todo = sorted({i for i, key in enumerate(keys) if key not in cache}, key=lambda i: len(texts[i]))
+    todo = sorted(
+        {i for i, key in enumerate(keys) if key not in cache}, key=lambda i: len(texts[i])
+    )
     # Encode unique missing texts once, longest-similar lengths together (less padding).
     unique: dict[str, int] = {}
     for i in todo:
@@ -616,8 +620,10 @@ def build_index(
         except OSError as exc:
             # A full disk mid-write must read like every other fixable error, not a traceback.
             writer.abort()
-            fix = "free some space" if exc.errno in (errno.ENOSPC, errno.EDQUOT) else (
-                "make the folder writable"
+            fix = (
+                "free some space"
+                if exc.errno in (errno.ENOSPC, errno.EDQUOT)
+                else ("make the folder writable")
             )
             raise QAError(
                 f"Could not write the index to {str(index_path)!r} ({exc.strerror or exc}). "
@@ -669,14 +675,7 @@ def load_index(
             reason = _stale_files(corpus, manifest)
         if reason:
             log.warning("index %s is stale (%s); rebuilding", path, reason)
-            return build_index(
-                corpus,
-                path,
-                encoder=encoder,
-                settings=ChunkSettings(**manifest["chunking"]),
-                fusion=FusionSettings(**manifest.get("fusion", {})),
-                embed_title=manifest.get("embed_title", True),
-            )
+            return _rebuild(corpus, path, manifest, encoder)
     import faiss
 
     try:
@@ -725,6 +724,21 @@ def load_index(
     return index
 
 
+def _rebuild(
+    corpus: Path, index_dir: Path, manifest: dict[str, Any], encoder: Encoder, **kwargs: Any
+) -> Index:
+    """Rebuild a stale index with the chunking, fusion and title settings it was built with."""
+    return build_index(
+        corpus,
+        index_dir,
+        encoder=encoder,
+        settings=ChunkSettings(**manifest["chunking"]),
+        fusion=FusionSettings(**manifest.get("fusion", {})),
+        embed_title=manifest.get("embed_title", True),
+        **kwargs,
+    )
+
+
 def _stale_files(corpus: Path, manifest: dict[str, Any]) -> str:
     recorded = manifest["corpus"]["files"]
     now = corpus_state(corpus)
@@ -770,13 +784,5 @@ def open_index(
         reason = _stale_files(corpus, manifest)
     if reason:
         log.warning("index %s is stale (%s); rebuilding", index_dir, reason)
-        return build_index(
-            corpus,
-            index_path,
-            encoder=enc,
-            settings=ChunkSettings(**manifest["chunking"]),
-            fusion=FusionSettings(**manifest.get("fusion", {})),
-            embed_title=manifest.get("embed_title", True),
-            show_progress=show_progress,
-        )
+        return _rebuild(corpus, index_path, manifest, enc, show_progress=show_progress)
     return load_index(index_path, encoder=enc)

@@ -344,7 +344,13 @@ class OnnxEncoder:
         with self._lock:
             if self._session is not None:
                 return
-            self._ensure_files()
+            try:
+                self._ensure_files()
+            except OSError as exc:
+                raise QAError(
+                    f"Cannot write the ONNX export cache {self.cache_dir}: {exc}. Fix: set "
+                    "QA_MODEL_CACHE (or pass cache_dir) to a writable folder."
+                ) from exc
             self._tokenizer = self._load_tokenizer()
             import onnxruntime as ort
 

@@ -77,7 +77,7 @@ def build_lock(index_dir: Path) -> Iterator[None]:
     """Hold the index folder's build lock; a second concurrent build fails at once."""
     index_dir.mkdir(parents=True, exist_ok=True)
     lock_path = index_dir / LOCK
-    fh = open(lock_path, "a+")
+    fh = open(lock_path, "a+")  # noqa: SIM115 - held open for the lock's whole lifetime
     try:
         try:
             fcntl.flock(fh.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
@@ -182,11 +182,15 @@ def current_version(index_dir: Path) -> tuple[Path, dict[str, Any]]:
     if not manifest_path.exists():
         raise IndexCorruptError(f"Index {str(index_dir)!r}: the manifest is missing. {hint}")
     if sha256_file(manifest_path) != expected_manifest:
-        raise IndexCorruptError(f"Index {str(index_dir)!r}: the manifest fails its checksum. {hint}")
+        raise IndexCorruptError(
+            f"Index {str(index_dir)!r}: the manifest fails its checksum. {hint}"
+        )
     try:
         manifest = json.loads(manifest_path.read_text(encoding="utf-8"))
     except ValueError as exc:
-        raise IndexCorruptError(f"Index {str(index_dir)!r}: the manifest is not JSON. {hint}") from exc
+        raise IndexCorruptError(
+            f"Index {str(index_dir)!r}: the manifest is not JSON. {hint}"
+        ) from exc
     if manifest.get("format") != FORMAT_VERSION:
         raise IndexError_(
             f"Index {str(index_dir)!r} has format {manifest.get('format')!r}, this version reads "

@@ -53,8 +53,9 @@ def test_when_question_gives_document_date_marked_inferred(fake_index):
     p = [x for x in fake_index.passages if "October 10" in x.text]
     ans = fake_index.answer("When did Quang have phone talks with Yvette Cooper?", passages=p)
     assert ans.answerable
-    assert "_Date: the sentence gives no year; the article [1] is dated 2024-10-10 (inferred)._" in (
-        ans.text
+    assert (
+        "_Date: the sentence gives no year; the article [1] is dated 2024-10-10 (inferred)._"
+        in (ans.text)
     )
 
 

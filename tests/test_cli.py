@@ -40,7 +40,10 @@ def test_index_prints_summary(built):
     assert "documents: 5" in lines
     assert "paragraphs: 54" in lines
     assert "chunks: 40 (65 sentences)" in lines
-    assert "dropped by cleaning: 5 byline, 5 caption, 5 dateline, 7 duplicate, 3 image, 5 title" in lines
+    assert (
+        "dropped by cleaning: 5 byline, 5 caption, 5 dateline, 7 duplicate, 3 image, 5 title"
+        in lines
+    )
     assert any(line.startswith("time: ") for line in lines)
     assert "embedding" in r.stderr  # the progress bar
 
@@ -62,7 +65,10 @@ def test_search_text(built):
     r = qa_cli("search", "Rob Jones", "-k", "1", "--index", str(tmp / "idx"))
     assert r.returncode == 0
     assert r.stdout.startswith("[1] ")
-    assert "Vietnam, UK enhance cooperation in law enforcement — VNA, 2023-09-16 (inferred)" in r.stdout
+    assert (
+        "Vietnam, UK enhance cooperation in law enforcement — VNA, 2023-09-16 (inferred)"
+        in r.stdout
+    )
 
 
 def test_ask_exits_zero_and_declines_plainly(built):
@@ -88,8 +94,10 @@ def test_empty_question_is_one_line_error(built, question):
 def test_missing_corpus_is_one_line_error(tmp_path):
     r = qa_cli("index", "--corpus", str(tmp_path / "nope"), "--index", str(tmp_path / "i"))
     assert r.returncode == 1
-    assert r.stderr.strip().splitlines()[-1].startswith(
-        f"error: Corpus folder '{tmp_path / 'nope'}' does not exist."
+    assert (
+        r.stderr.strip()
+        .splitlines()[-1]
+        .startswith(f"error: Corpus folder '{tmp_path / 'nope'}' does not exist.")
     )
     assert "Traceback" not in r.stderr
 

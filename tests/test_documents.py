@@ -28,9 +28,11 @@ def test_seed_000_duplicate_article_image_caption_byline_dateline(docs):
     doc = docs["000_fb84059b2aa56672.txt"]
     assert len(doc.paragraphs) == 7
     assert dropped(doc, "image") == ["Img 8915", "Img 8915"]
-    assert dropped(doc, "caption") == [
-        "Minister To Lam has a phone call with British Home Affairs Minister James Cleverly."
-    ] * 2
+    assert (
+        dropped(doc, "caption")
+        == ["Minister To Lam has a phone call with British Home Affairs Minister James Cleverly."]
+        * 2
+    )
     assert dropped(doc, "byline") == ["Hoang Thanh", "Hoang Thanh"]
     assert dropped(doc, "dateline") == ["09:25 - 30/05/2024", "09:25 - 30/05/2024"]
     assert len(dropped(doc, "duplicate")) == 7  # the whole second copy of the article
@@ -81,10 +83,18 @@ def test_seed_004_repeated_caption(docs):
 
 def test_metadata_from_sidecar(docs):
     meta = docs["001_725ecd0f546f87bb.txt"].meta
-    assert (meta.source, meta.date, meta.date_inferred) == ("VNS (Viet Nam News)", "2024-10-10", True)
+    assert (meta.source, meta.date, meta.date_inferred) == (
+        "VNS (Viet Nam News)",
+        "2024-10-10",
+        True,
+    )
     assert meta.date_label == "2024-10-10 (inferred)"
     meta3 = docs["003_54951c10dc3a2d65.txt"].meta
-    assert (meta3.date, meta3.date_inferred, meta3.date_label) == ("2022-08-16", False, "2022-08-16")
+    assert (meta3.date, meta3.date_inferred, meta3.date_label) == (
+        "2022-08-16",
+        False,
+        "2022-08-16",
+    )
 
 
 def test_offsets_point_into_the_original_file(docs):
@@ -172,7 +182,9 @@ def test_chunks_merge_short_and_split_long(docs):
     # Paragraph 1 (160 chars) is short: it merges with paragraph 2.
     assert (passages[0].paragraph, passages[0].paragraph_end) == (1, 2)
     assert all(len(p.text) <= 900 for p in passages)
-    long_doc = clean("l.txt", "T\n\n" + " ".join(["This is a sentence of words."] * 60), DocMeta(title="T"))
+    long_doc = clean(
+        "l.txt", "T\n\n" + " ".join(["This is a sentence of words."] * 60), DocMeta(title="T")
+    )
     windows = chunk_document(long_doc, settings)
     assert len(windows) == 3
     assert all(w.paragraph == 1 and w.text.endswith("words.") for w in windows)
@@ -189,7 +201,9 @@ def test_bad_files_skipped_rest_loaded(tmp_path: Path):
     (tmp_path / "good.txt").write_text("Good title here\n\nA real paragraph of text.", "utf-8")
     (tmp_path / "empty.txt").write_bytes(b"")
     (tmp_path / "bin.txt").write_bytes(b"\x00\x01\x02binary")
-    (tmp_path / "latin.txt").write_bytes("Caf\xe9 title here\n\nNa\xefve text paragraph.".encode("latin-1"))
+    (tmp_path / "latin.txt").write_bytes(
+        "Caf\xe9 title here\n\nNa\xefve text paragraph.".encode("latin-1")
+    )
     result = load_corpus(tmp_path)
     assert sorted(d.doc_id for d in result.documents) == ["good.txt", "latin.txt"]
     assert sorted((s.path, s.reason) for s in result.skipped) == [

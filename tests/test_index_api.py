@@ -98,7 +98,9 @@ def test_huge_question_rejected_with_limit(fake_index):
 def test_load_gives_the_same_results(fake_index, fake_encoder):
     again = load_index(fake_index.path, encoder=fake_encoder)
     q = "joint statement migration dialogue"
-    assert [p.passage_id for p in again.retrieve(q)] == [p.passage_id for p in fake_index.retrieve(q)]
+    assert [p.passage_id for p in again.retrieve(q)] == [
+        p.passage_id for p in fake_index.retrieve(q)
+    ]
 
 
 def test_unchanged_rebuild_reuses_every_vector(fake_index, corpus_copy):
@@ -120,7 +122,9 @@ def test_adding_a_document_embeds_only_it(fake_index, corpus_copy):
 
 def test_stale_index_rebuilt_automatically(fake_index, corpus_copy, fake_encoder):
     assert open_index(corpus_copy, fake_index.path, encoder=fake_encoder).summary is None
-    (corpus_copy / "new.txt").write_text("Fresh title of a report\n\nExtradition talks resumed.", "utf-8")
+    (corpus_copy / "new.txt").write_text(
+        "Fresh title of a report\n\nExtradition talks resumed.", "utf-8"
+    )
     rebuilt = open_index(corpus_copy, fake_index.path, encoder=fake_encoder)
     assert rebuilt.summary is not None and rebuilt.summary.documents == 6
     assert rebuilt.retrieve("Extradition talks resumed", k=1)[0].doc_id == "new.txt"

@@ -1,7 +1,7 @@
 """Quality regression on the development set with the real bundled model.
 
-The thresholds are the levels reached when this test was written (see README "Quality");
-a change that drops below them fails here.
+The floors are the levels measured when this test was written (docs/quality.md), less one
+question; a change that drops below them fails here.
 """
 
 from __future__ import annotations
@@ -24,15 +24,17 @@ def dev_report(real_index):
 
 def test_dev_retrieval_levels(dev_report):
     m = dev_report.metrics
-    assert m["hit@5"] >= 0.96
-    assert m["hit@1"] >= 0.77
+    # Measured 0.965 / 0.772 (55 and 44 of 57); floors allow one question to flip on a tie.
+    assert m["hit@5"] >= 0.94
+    assert m["hit@1"] >= 0.75
 
 
 def test_dev_answer_levels(dev_report):
     m = dev_report.metrics
-    assert m["answer_containment"] >= 0.80
-    assert m["refusal_recall"] >= 0.60
-    assert m["false_refusal_rate"] <= 0.13
+    # Measured 0.807 / 0.600 / 0.123; floors allow one question to flip.
+    assert m["answer_containment"] >= 0.78
+    assert m["refusal_recall"] >= 0.53
+    assert m["false_refusal_rate"] <= 0.15
 
 
 def test_report_hit_at_5_equals_retrieve(dev_report, real_index):

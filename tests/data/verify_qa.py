@@ -10,6 +10,7 @@ For each question:
 Across files: no repeated ids, no identical or near-identical questions between dev and test.
 Prints counts per kind. Exit status 1 on any error.
 """
+
 import collections
 import difflib
 import json
@@ -19,8 +20,20 @@ import sys
 
 HERE = pathlib.Path(__file__).resolve().parent
 CORPUS = HERE.parent.parent / "corpus"
-KINDS = {"fact", "paraphrase", "no_diacritics", "keywords_caps", "multi_doc", "when", "who",
-         "how_many", "where", "unanswerable_offtopic", "unanswerable_neartopic", "conversation"}
+KINDS = {
+    "fact",
+    "paraphrase",
+    "no_diacritics",
+    "keywords_caps",
+    "multi_doc",
+    "when",
+    "who",
+    "how_many",
+    "where",
+    "unanswerable_offtopic",
+    "unanswerable_neartopic",
+    "conversation",
+}
 FIELDS = {"id", "kind", "question", "answers", "evidence", "sources", "answerable"}
 
 lines = {p.name: p.read_text(encoding="utf-8").split("\n") for p in sorted(CORPUS.glob("*.txt"))}
@@ -113,7 +126,10 @@ for t in test:
         elif r > 0.6:
             warnings.append(f"{t['id']} resembles {d['id']} ({r:.2f})")
 
-for name, items, min_n, min_conv, unans_rng in (("dev", dev, 60, 5, (8, 10)), ("test", test, 40, 4, (6, 8))):
+for name, items, min_n, min_conv, unans_rng in (
+    ("dev", dev, 60, 5, (8, 10)),
+    ("test", test, 40, 4, (6, 8)),
+):
     kinds = collections.Counter(d["kind"] for d in items)
     n_un = kinds["unanswerable_offtopic"] + kinds["unanswerable_neartopic"]
     print(f"{name}.jsonl: {len(items)} questions")
