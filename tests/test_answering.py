@@ -108,3 +108,33 @@ def test_self_contained_question_not_rewritten(fake_index):
     history = [{"role": "user", "content": "Who is Simon Ridley?"}]
     q = "What did Le Quoc Hung propose about extradition of criminals?"
     assert rewrite_query(q, history, fake_index) == (q, set())
+
+
+class _StubEncoder:
+    """Fixed vectors: "Britain" sits next to "United Kingdom", "France" far from everything."""
+
+    model_id, dim = "stub", 3
+    table = {"britain": [0.9, 0.436, 0], "france": [0, 0, 1]}
+
+    def encode(self, texts, **kw):
+        import numpy as np
+
+        return np.asarray(
+            [self.table.get(t.casefold(), [1, 0, 0] if "kingdom" in t.casefold() else [0, 1, 0])
+             for t in texts], dtype=np.float32,
+        )  # fmt: skip
+
+
+def test_unknown_name_with_a_corpus_synonym_is_not_missing(fake_index, monkeypatch):
+    from qa import answering
+
+    monkeypatch.setattr(fake_index, "encoder", _StubEncoder())
+    names = ["United Kingdom", "Hanoi"]
+    monkeypatch.setattr(
+        fake_index, "_names_cache", (names, _StubEncoder().encode(names)), raising=False
+    )
+    assert answering._has_synonym(fake_index, ["Britain", "France"]) == [True, False]
+    _, _, missing = answering.salient_missing("What did Britain agree with Vietnam?", fake_index)
+    assert missing is False
+    _, _, missing = answering.salient_missing("What did France agree with Vietnam?", fake_index)
+    assert missing is True

@@ -31,10 +31,11 @@ def test_dev_retrieval_levels(dev_report):
 
 def test_dev_answer_levels(dev_report):
     m = dev_report.metrics
-    # Measured 0.807 / 0.600 / 0.123; floors allow one question to flip.
-    assert m["answer_containment"] >= 0.78
-    assert m["refusal_recall"] >= 0.53
-    assert m["false_refusal_rate"] <= 0.15
+    # Measured 0.825 / 0.667 / 0.105 (47 and 6 of 57, 10 of 15); floors allow one question
+    # to flip.
+    assert m["answer_containment"] >= 0.80
+    assert m["refusal_recall"] >= 0.60
+    assert m["false_refusal_rate"] <= 0.125
 
 
 def test_report_hit_at_5_equals_retrieve(dev_report, real_index):
