@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import math
 from pathlib import Path
 
 import numpy as np
@@ -95,7 +94,6 @@ def main() -> None:
     if args.check:
         Xc, yc, idc = collect(index, Path(args.check))
         report("check (fitted)", Xc, yc, w, idc)
-    _ = math
 
 
 if __name__ == "__main__":

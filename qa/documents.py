@@ -540,17 +540,14 @@ def load_corpus(corpus_dir: str | os.PathLike) -> LoadedCorpus:
         else:
             skipped.append(item)
     if not docs:
-        detail = f" ({len(skipped)} file(s) skipped)" if skipped else ""
-        raise CorpusError(
-            f"Corpus folder {str(corpus_dir)!r} has no readable .txt, .md or .html documents"
-            f"{detail}. Fix: add UTF-8 text files to it."
-        )
+        raise no_documents_error(corpus_dir, len(skipped))
     return LoadedCorpus(tuple(docs), tuple(skipped), tuple(warnings))
 
 
-def original_text(corpus_dir: Path, doc_id: str) -> str:
-    """The decoded text that a document's character offsets refer to (HTML: its extracted text)."""
-    src = read_source(doc_id, Path(corpus_dir) / doc_id)
-    if isinstance(src, Skipped):
-        raise CorpusError(f"Cannot read {doc_id}: {src.reason}")
-    return src.text
+def no_documents_error(corpus_dir: str | os.PathLike, skipped: int) -> CorpusError:
+    """The error for a corpus with nothing indexable, naming the folder and the fix."""
+    detail = f" ({skipped} file(s) skipped)" if skipped else ""
+    return CorpusError(
+        f"Corpus folder {str(corpus_dir)!r} has no readable .txt, .md or .html documents"
+        f"{detail}. Fix: add UTF-8 text files to it."
+    )

@@ -1029,23 +1029,11 @@ def _prime_queries(index: Any, chunk: Sequence[GoldQuestion], offset: int) -> di
             owners.setdefault(key, []).append(j)
     if not texts:
         return {}
-    public = getattr(index, "embed_queries", None)
-    cache = getattr(index, "_query_cache", None)
-    encoder = getattr(index, "encoder", None)
-    lock = getattr(index, "_cache_lock", None)
-    if not callable(public) and (cache is None or encoder is None or lock is None):
+    embed = getattr(index, "embed_queries", None)
+    if not callable(embed):
         return {}  # an index we cannot batch for: each question encodes inside its own timing
     t0 = _clock()
-    if callable(public):
-        public(texts)
-    else:
-        # Fallback until the index grows a public batch method: fill its LRU query cache.
-        todo = [t for t in texts if t not in cache]
-        if todo:
-            vecs = encoder.encode(todo, batch_size=64)
-            with lock:
-                for text, vec in zip(todo, vecs):
-                    cache[text] = vec
+    embed(texts)
     per_text = (_clock() - t0) * 1000.0 / len(texts)
     shares: dict[int, float] = {}
     for text in texts:

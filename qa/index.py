@@ -28,9 +28,10 @@ from qa.documents import (
     corpus_files,
     file_sha256,
     iter_documents,
+    no_documents_error,
 )
 from qa.embedding import Encoder, get_encoder, text_key
-from qa.errors import CorpusError, IndexCorruptError, IndexError_, QAError
+from qa.errors import IndexCorruptError, IndexError_, QAError
 from qa.fusion import FusionSettings, fuse
 from qa.lexical import LexicalIndex, fold
 from qa.store import (
@@ -401,10 +402,6 @@ class Index:
             date_to=date_to,
         )
 
-    def passage_sentences(self, passage: Passage) -> list[tuple[int, int, str]]:
-        """Sentences of a passage with offsets into its text."""
-        return passage_sentences(passage)
-
     # --- staleness --------------------------------------------------------------------------
 
     def stale_reason(self, corpus_dir: str | os.PathLike | None = None) -> str:
@@ -532,11 +529,7 @@ def build_index(
             for d in item.dropped:
                 dropped[d.reason] = dropped.get(d.reason, 0) + 1
         if not documents:
-            detail = f" ({len(skipped)} file(s) skipped)" if skipped else ""
-            raise CorpusError(
-                f"Corpus folder {str(corpus)!r} has no readable .txt, .md or .html documents"
-                f"{detail}. Fix: add UTF-8 text files to it."
-            )
+            raise no_documents_error(corpus, len(skipped))
 
         sentences: list[str] = []
         offsets = [0]
