@@ -7,9 +7,13 @@ shared ``embeddings/`` is never touched. Then, each in a fresh process:
 
 * app: ``python app.py`` on a free loopback port; time until the page is served, the first
   answer through gradio_client (``/chat``), and the median over ``--questions`` questions;
-* bare: ``import qa; load_index(); index.answer()`` with the same questions.
+* bare: ``import qa; load_index(); index.answer()`` with the same questions, on the app's
+  encoder (the default ONNX int8);
+* reference: the same bare process on the reference encoder, sentence-transformers on
+  PyTorch (``--backend torch``): loading the model and answering, the cost issue #4 compares
+  the app's first answer against.
 
-Prints a table with app/bare ratios. Note the app answers one warm-up question before it
+Prints a table with app/bare ratios and the app/reference ratio for the first answer. Note the app answers one warm-up question before it
 serves (so its users never pay for the model load), while the bare process pays for it in its
 first answer; compare "start to first answer" for the end-to-end cost.
 """
@@ -45,7 +49,7 @@ t0 = time.perf_counter()
 import qa
 from qa.index import load_index
 t_import = time.perf_counter() - t0
-index = load_index(sys.argv[1])
+index = load_index(sys.argv[1], backend=sys.argv[3] or None)
 t_loaded = time.perf_counter() - t0
 questions = json.loads(sys.argv[2])
 lat = []
@@ -147,11 +151,11 @@ def bench_app(corpus: Path, index: Path, qs: list[str]) -> dict[str, float | lis
                 proc.kill()
 
 
-def bench_bare(index: Path, qs: list[str]) -> dict[str, float | list[float]]:
+def bench_bare(index: Path, qs: list[str], backend: str = "") -> dict[str, float | list[float]]:
     """A fresh Python process: import qa, load the index, answer; timings in seconds."""
     t0 = time.perf_counter()
     done = subprocess.run(
-        [sys.executable, "-c", BARE, str(index), json.dumps(qs)],
+        [sys.executable, "-c", BARE, str(index), json.dumps(qs), backend],
         env=env(), capture_output=True, text=True, check=True, cwd=ROOT,
     )  # fmt: skip
     wall = time.perf_counter() - t0
@@ -174,10 +178,19 @@ def row(name: str, app: float, bare: float, unit: str = "s") -> str:
            f"{bare * scale:,.{0 if unit == 'ms' else 2}f} {unit} | {ratio} |"  # fmt: skip
 
 
-def summarize(app: dict, bare: dict) -> list[str]:
+def summarize(app: dict, bare: dict, ref: dict | None = None) -> list[str]:
     """The comparison table (Markdown)."""
     a_lat, b_lat = app["latencies"], bare["latencies"]
     a_rest, b_rest = a_lat[1:] or a_lat, b_lat[1:] or b_lat
+    extra = []
+    if ref is not None:
+        extra = [
+            "",
+            "| start → first answer | app (gradio) | reference: bare python, PyTorch encoder "
+            "| app / reference |",
+            "|---|---:|---:|---:|",
+            row("start → first answer", app["first_total"], ref["first_total"]),
+        ]
     return [
         "| measure | app (gradio) | bare python | app / bare |",
         "|---|---:|---:|---:|",
@@ -191,6 +204,7 @@ def summarize(app: dict, bare: dict) -> list[str]:
             "ms",
         ),  # fmt: skip
         row(f"max answer, next {len(a_rest)}", max(a_rest), max(b_rest), "ms"),
+        *extra,
     ]
 
 
@@ -210,12 +224,14 @@ def main(argv: list[str] | None = None) -> int:
         prepare(corpus, index)
         print("bare python ...", file=sys.stderr)
         bare = bench_bare(index, qs)
+        print("reference: bare python on PyTorch ...", file=sys.stderr)
+        ref = bench_bare(index, qs, "torch")
         print("app ...", file=sys.stderr)
         app = bench_app(corpus, index, qs)
     print(f"{len(qs)} questions; {os.cpu_count()} CPUs; python {sys.version.split()[0]}")
-    print("\n".join(summarize(app, bare)))
+    print("\n".join(summarize(app, bare, ref)))
     if args.json:
-        Path(args.json).write_text(json.dumps({"app": app, "bare": bare}, indent=1))
+        Path(args.json).write_text(json.dumps({"app": app, "bare": bare, "ref": ref}, indent=1))
     return 0
 
 

@@ -44,7 +44,10 @@ def cmd_index(args: argparse.Namespace) -> int:
 
     corpus, index = _paths(args)
     print(f"indexing {corpus} -> {index}", file=sys.stderr)
-    idx = build_index(corpus, index, model=args.model, backend=args.backend, show_progress=True)
+    idx = build_index(
+        corpus, index, model=args.model, backend=args.backend, show_progress=True,
+        passage_vectors=args.passage_vectors, force=args.force,
+    )  # fmt: skip
     summary = idx.summary
     if args.json:
         print(json.dumps(summary.to_dict() if summary else {}, ensure_ascii=False, indent=1))
@@ -121,11 +124,16 @@ def build_parser() -> argparse.ArgumentParser:
         p.add_argument("--model", help="sentence-transformers model name or path "
                        "(default: the bundled all-MiniLM-L6-v2)")  # fmt: skip
         p.add_argument("--backend", choices=["torch", "onnx", "onnx-int8", "fake"],
-                       help="encoder backend (default: $QA_BACKEND or torch)")  # fmt: skip
+                       help="encoder backend (default: $QA_BACKEND or onnx-int8)")  # fmt: skip
 
     p = sub.add_parser("index", help="build or rebuild the index")
     common(p)
     p.add_argument("--json", action="store_true", help="print the summary as JSON")
+    p.add_argument("--passage-vectors", choices=["derived", "encoded"], default="derived",
+                   help="derive passage vectors from their sentences (default, half the "
+                   "encoding) or also run the model on each whole passage")  # fmt: skip
+    p.add_argument("--force", action="store_true",
+                   help="rebuild even when nothing changed (vectors are still reused)")  # fmt: skip
     p.set_defaults(func=cmd_index)
 
     p = sub.add_parser("search", help="ranked passages for a question")

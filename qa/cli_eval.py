@@ -37,7 +37,7 @@ def add_parser(subparsers: Any) -> argparse.ArgumentParser:
     p.add_argument(
         "--backend",
         choices=["torch", "onnx", "onnx-int8", "fake"],
-        help="encoder backend (default: $QA_BACKEND or torch)",
+        help="encoder backend (default: $QA_BACKEND or onnx-int8)",
     )
     p.add_argument(
         "--unbatched",
@@ -83,9 +83,11 @@ def _run(args: argparse.Namespace) -> int:
         index = load_index(args.index, model=model, backend=backend, check_stale=True)
     encoder = None
     if index is None and (model or backend):
+        from qa import default_paths
         from qa.embedding import get_encoder
+        from qa.index import MODEL_CACHE
 
-        encoder = get_encoder(model, backend)
+        encoder = get_encoder(model, backend, cache_dir=default_paths()[1] / MODEL_CACHE)
 
     bar: Any = None
     progress = None

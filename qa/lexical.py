@@ -22,10 +22,21 @@ _WORD = re.compile(r"[a-z0-9]+")
 _EXTRA_FOLD = str.maketrans({"đ": "d", "Đ": "D", "ø": "o", "Ø": "O", "ł": "l", "Ł": "L", "ß": "ss"})
 
 
+@lru_cache(maxsize=1)
+def _bmp_combining() -> re.Pattern[str]:
+    marks = "".join(chr(c) for c in range(0x300, 0x10000) if unicodedata.combining(chr(c)))
+    return re.compile(f"[{re.escape(marks)}]+")
+
+
 def fold(text: str) -> str:
     """Lower-case and strip diacritics: ``"Lương Tam Quang"`` -> ``"luong tam quang"``."""
+    if text.isascii():  # most English text: nothing to decompose (indexing time is spent here)
+        return text.lower()
     text = unicodedata.normalize("NFKD", text.translate(_EXTRA_FOLD))
-    text = "".join(ch for ch in text if not unicodedata.combining(ch))
+    if max(text) <= "\uffff":
+        text = _bmp_combining().sub("", text)
+    else:
+        text = "".join(ch for ch in text if not unicodedata.combining(ch))
     return text.casefold()
 
 

@@ -23,7 +23,37 @@ def test_build_summary_counts(fake_index):
     assert s.dropped == {
         "byline": 5, "caption": 5, "dateline": 5, "duplicate": 7, "image": 3, "title": 5,
     }  # fmt: skip
-    assert s.embedded == s.chunks + s.sentences and s.reused == 0
+    # Derived passage vectors: only the sentences and the five titles go through the model.
+    assert (s.sentences, s.embedded, s.reused) == (65, 70, 0)
+
+
+def test_passage_vectors_are_derived_from_sentences_and_title(fake_index, fake_encoder):
+    import numpy as np
+
+    p = fake_index.passages[3]
+    sents = [t for _, _, t in qa.chunking.passage_sentences(p)]
+    raw = fake_encoder.encode(sents).sum(axis=0) + 0.5 * fake_encoder.encode([p.title])[0]
+    np.testing.assert_allclose(fake_index.vectors[3], raw / np.linalg.norm(raw), atol=1e-6)
+    assert fake_index.manifest["passage_vectors"] == "derived"
+
+
+def test_encoded_passage_vectors_run_the_model_on_each_passage(corpus_copy, tmp_path):
+    import numpy as np
+
+    enc = FakeEncoder()
+    idx = build_index(corpus_copy, tmp_path / "enc", encoder=enc, passage_vectors="encoded")
+    assert (idx.summary.embedded, enc.calls) == (40 + 65 + 5, 110)
+    p = idx.passages[3]
+    np.testing.assert_allclose(
+        idx.vectors[3], FakeEncoder().encode([f"{p.title}. {p.text}"])[0], atol=1e-6
+    )
+    assert idx.manifest["passage_vectors"] == "encoded"
+
+
+def test_unknown_passage_vector_mode_is_refused(corpus_copy, tmp_path):
+    with pytest.raises(QAError, match=r"Unknown passage_vectors 'mean'.*derived, encoded"):
+        build_index(corpus_copy, tmp_path / "x", encoder=FakeEncoder(), passage_vectors="mean")
+    assert not (tmp_path / "x").exists()
 
 
 def test_manifest_records_model_settings_hashes_and_checksums(fake_index):
@@ -103,11 +133,56 @@ def test_load_gives_the_same_results(fake_index, fake_encoder):
     ]
 
 
-def test_unchanged_rebuild_reuses_every_vector(fake_index, corpus_copy):
+def _version(index_dir) -> str:
+    return json.loads((Path(index_dir) / "CURRENT").read_text("utf-8"))["version"]
+
+
+def test_unchanged_rebuild_keeps_the_current_version(fake_index, corpus_copy):
+    before = _version(fake_index.path)
     enc = FakeEncoder()
     again = build_index(corpus_copy, fake_index.path, encoder=enc)
-    assert enc.calls == 0
-    assert again.summary.embedded == 0 and again.summary.reused == fake_index.summary.embedded
+    assert enc.calls == 0 and _version(fake_index.path) == before
+    s = again.summary
+    assert (s.rebuilt, s.embedded, s.reused, s.documents, s.chunks) == (False, 0, 70, 5, 40)
+    assert s.lines()[0].startswith("unchanged: the corpus and settings match")
+    assert [p.passage_id for p in again.passages] == [p.passage_id for p in fake_index.passages]
+
+
+def test_touched_but_identical_files_keep_the_current_version(fake_index, corpus_copy):
+    before = _version(fake_index.path)
+    for f in corpus_copy.iterdir():
+        os.utime(f, ns=(f.stat().st_atime_ns, f.stat().st_mtime_ns + 10**9))
+    again = build_index(corpus_copy, fake_index.path, encoder=FakeEncoder())
+    assert not again.summary.rebuilt and _version(fake_index.path) == before
+
+
+def test_forced_rebuild_writes_a_new_version_and_reuses_every_vector(fake_index, corpus_copy):
+    before = _version(fake_index.path)
+    enc = FakeEncoder()
+    again = build_index(corpus_copy, fake_index.path, encoder=enc, force=True)
+    assert enc.calls == 0 and _version(fake_index.path) != before
+    assert (again.summary.rebuilt, again.summary.embedded, again.summary.reused) == (True, 0, 70)
+
+
+@pytest.mark.parametrize(
+    "change",
+    ["edit", "settings", "pipeline"],
+)
+def test_a_changed_file_setting_or_pipeline_is_rebuilt(
+    fake_index, corpus_copy, change, monkeypatch
+):
+    before = _version(fake_index.path)
+    kwargs = {}
+    if change == "edit":
+        (corpus_copy / "metadata.json").write_text(
+            (corpus_copy / "metadata.json").read_text("utf-8") + "\n", "utf-8"
+        )
+    elif change == "settings":
+        kwargs["embed_title"] = False
+    else:
+        monkeypatch.setattr("qa.index.PIPELINE_VERSION", 999)
+    again = build_index(corpus_copy, fake_index.path, encoder=FakeEncoder(), **kwargs)
+    assert again.summary.rebuilt and _version(fake_index.path) != before
 
 
 def test_adding_a_document_embeds_only_it(fake_index, corpus_copy):
@@ -117,7 +192,7 @@ def test_adding_a_document_embeds_only_it(fake_index, corpus_copy):
     enc = FakeEncoder()
     again = build_index(corpus_copy, fake_index.path, encoder=enc)
     assert again.summary.documents == 6
-    assert enc.calls == 2  # one passage, one sentence: nothing else re-embedded
+    assert enc.calls == 2  # its title and its one sentence: nothing else re-embedded
 
 
 def test_stale_index_rebuilt_automatically(fake_index, corpus_copy, fake_encoder):
@@ -201,3 +276,20 @@ def test_index_folder_can_be_moved(fake_index, tmp_path):
     moved = tmp_path / "moved"
     shutil.copytree(fake_index.path, moved)
     assert len(load_index(moved, encoder=FakeEncoder())) == 40
+
+
+def test_onnx_export_is_kept_next_to_the_index_unless_qa_model_cache_says(tmp_path, monkeypatch):
+    from qa.embedding import get_encoder
+
+    monkeypatch.delenv("QA_BACKEND", raising=False)
+    monkeypatch.delenv("QA_MODEL_CACHE", raising=False)
+    here = get_encoder(cache_dir=tmp_path / "index" / ".models")  # constructing exports nothing
+    assert (here.model_id, here.cache_dir) == (
+        "all-MiniLM-L6-v2+onnx-int8",
+        tmp_path / "index" / ".models",
+    )
+    assert not (tmp_path / "index").exists()
+    monkeypatch.setenv("QA_MODEL_CACHE", str(tmp_path / "shared"))
+    assert get_encoder(cache_dir=tmp_path / "index" / ".models").cache_dir == tmp_path / "shared"
+    monkeypatch.setenv("QA_BACKEND", "onnx")
+    assert get_encoder().model_id == "all-MiniLM-L6-v2+onnx"

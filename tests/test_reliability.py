@@ -814,7 +814,7 @@ def test_no_free_space_is_refused_before_writing(built, monkeypatch):
     corpus, index, before = built
     monkeypatch.setattr(qa.store.shutil, "disk_usage", lambda path: Usage(10**9, 10**9, 0))
     with pytest.raises(QAError) as info:
-        build_index(corpus, index, encoder=FakeEncoder())
+        build_index(corpus, index, encoder=FakeEncoder(), force=True)
     assert re.match(
         rf"^Not enough disk space in {re.escape(repr(str(index)))}: 0 bytes free, about "
         r"[\d,]+ needed\. Fix: free some space and rebuild; the current index is untouched\.$",
@@ -876,7 +876,7 @@ def test_unwritable_index_folder_names_the_other_fix(built, monkeypatch):
 
     monkeypatch.setattr(qa.index, "write_jsonl", denied)
     with pytest.raises(QAError) as info:
-        build_index(corpus, index, encoder=FakeEncoder())
+        build_index(corpus, index, encoder=FakeEncoder(), force=True)
     assert str(info.value) == (
         f"Could not write the index to {str(index)!r} (Permission denied). Fix: make the "
         "folder writable and rebuild; the current index is untouched."

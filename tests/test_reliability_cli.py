@@ -293,7 +293,10 @@ def test_ctrl_c_during_index_keeps_the_previous_index(tmp_path):
     time.sleep(0.3)  # inside the build (reading and cleaning 60 documents takes longer)
     proc.send_signal(signal.SIGINT)
     out, err = proc.communicate(timeout=60)
-    assert proc.returncode == 130, (proc.returncode, err)
+    # The CLI returns 130. When the interrupt lands inside code CPython runs from C (a lazy
+    # import of numpy.f2py during the build did it here), CPython remembers it and re-raises
+    # SIGINT at exit even though it was handled; shells report both as 130.
+    assert proc.returncode in (130, -signal.SIGINT), (proc.returncode, err)
     assert "Traceback" not in err
     # tqdm may redraw its bar after the message as the interpreter exits.
     assert "interrupted\n" in err
