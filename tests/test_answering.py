@@ -86,6 +86,68 @@ def test_question_types():
     assert question_type("What did they sign?") == ""
 
 
+@pytest.mark.parametrize(
+    ("question", "kind"),
+    [
+        # A leading subordinate clause is not the question: the clause after the comma is.
+        ("When working with the police, what did the officer ask for?", ""),
+        ("Besides politics, in which fields did they cooperate?", ""),
+        ("After the talks, who hosted the reception?", "who"),
+        # Within the question proper, the earliest cue wins.
+        ("Who did he meet when he visited London?", "who"),
+        ("In which year did the dialogue start?", "when"),
+        ("Who visited Hanoi, and when?", "when"),
+        ("How much money did the UK pledge?", "amount"),
+        ("What is the budget of the programme?", "amount"),
+        ("How many officials were in the delegation?", "how_many"),
+    ],
+)
+def test_question_type_of_the_question_proper(question, kind):
+    assert question_type(question) == kind
+
+
+@pytest.mark.parametrize(
+    ("kind", "sentence", "match"),
+    [
+        # Dates and ordinals are not counts.
+        ("how_many", "The delegation visited the UK from September 16-21, 2023.", 0.0),
+        ("how_many", "They co-hosted the third migration dialogue.", 0.0),
+        ("how_many", "A delegation of 12 officials visited three agencies.", 1.0),
+        # An amount needs its currency.
+        ("amount", "The two sides met 5 times in 2023.", 0.0),
+        ("amount", "The UK pledged £2 million for training.", 1.0),
+        ("amount", "The project costs 3 billion VND.", 1.0),
+    ],
+)
+def test_expected_answer_types(kind, sentence, match):
+    from qa.answering import _type_match
+
+    assert _type_match(kind, sentence) == match
+
+
+@pytest.mark.parametrize(
+    ("question", "proper_missing"),
+    [
+        ("Besides politics and diplomacy, in which fields did they cooperate?", False),
+        ("Apart from fraud, which crimes did the ministers discuss?", False),
+        ("France signed which agreement with Vietnam?", False),  # a lone first word: unknown
+        ("What did France agree with Vietnam?", True),
+        ("Which agreement did France sign with Vietnam?", True),
+    ],
+)
+def test_a_lone_capitalised_opening_word_is_not_taken_for_a_name(
+    fake_index, monkeypatch, question, proper_missing
+):
+    from qa import answering
+
+    monkeypatch.setattr(fake_index, "encoder", _StubEncoder())
+    names = ["United Kingdom", "Hanoi"]
+    monkeypatch.setattr(
+        fake_index, "_names_cache", (names, _StubEncoder().encode(names)), raising=False
+    )
+    assert answering.salient_missing(question, fake_index)[2] is proper_missing
+
+
 def test_entities():
     assert entities("Which agencies did Le Quoc Hung visit in the UK?") == ["Le Quoc Hung", "UK"]
     assert entities("Who is Simon Ridley?") == ["Simon Ridley"]

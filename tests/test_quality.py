@@ -24,18 +24,19 @@ def dev_report(real_index):
 
 def test_dev_retrieval_levels(dev_report):
     m = dev_report.metrics
-    # Measured 0.965 / 0.772 (55 and 44 of 57); floors allow one question to flip on a tie.
+    # Measured 0.965 / 0.754 (55 and 43 of 57, int8 encoder); floors allow one question to
+    # flip on a tie.
     assert m["hit@5"] >= 0.94
-    assert m["hit@1"] >= 0.75
+    assert m["hit@1"] >= 0.73
 
 
 def test_dev_answer_levels(dev_report):
     m = dev_report.metrics
-    # Measured 0.842 / 0.600 / 0.035 (48 and 2 of 57, 9 of 15); floors allow one question
+    # Measured 0.877 / 0.733 / 0.0 (50 and 0 of 57, 11 of 15); floors allow one question
     # to flip.
-    assert m["answer_containment"] >= 0.82
-    assert m["refusal_recall"] >= 0.53
-    assert m["false_refusal_rate"] <= 0.053
+    assert m["answer_containment"] >= 0.85
+    assert m["refusal_recall"] >= 0.66
+    assert m["false_refusal_rate"] <= 0.018
 
 
 def test_report_hit_at_5_equals_retrieve(dev_report, real_index):
