@@ -87,8 +87,8 @@ def build_index(
 ) -> Index:
     """Build the index of ``corpus_dir`` into ``index_dir`` (atomically) and return it.
 
-    Keyword options: ``model`` (name or path), ``backend`` (``torch``, ``onnx``, ``onnx-int8``),
-    ``show_progress``. See ``qa.index.build_index`` for the rest.
+    Keyword options: ``model`` (name or path), ``backend`` (``onnx-int8``, the default;
+    ``onnx``; ``torch``), ``show_progress``. See ``qa.index.build_index`` for the rest.
     """
     from qa.index import build_index as _build
 

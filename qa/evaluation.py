@@ -27,6 +27,8 @@ Definitions (the pure metric functions are in :mod:`qa.metrics`):
   sentences, so exact match is expected to be low; F1 and containment are the useful signals.
 - ``citation_precision``: per answered answerable question with gold and citations, the share of
   citations that are relevant passages; averaged over those questions.
+- ``citation_hit``: per answerable question with gold, whether at least one citation is a
+  relevant passage (the evidence is one click away); a declined answer scores 0.
 - ``refusal_precision``: of declined questions, the share that were unanswerable;
   ``refusal_recall``: of unanswerable questions, the share declined; ``false_refusal_rate``: of
   answerable questions, the share declined. A question is declined when
@@ -72,7 +74,10 @@ METRIC_GROUPS: tuple[tuple[str, tuple[str, ...]], ...] = (
         ("n", "n_answerable", "n_unanswerable", "n_retrieval", "n_answers", "n_declined"),
     ),
     ("retrieval", ("hit@1", "hit@3", "hit@5", "hit@10", "recall@5", "mrr@10", "ndcg@10")),
-    ("answers", ("answer_containment", "exact_match", "answer_f1", "citation_precision")),
+    (
+        "answers",
+        ("answer_containment", "exact_match", "answer_f1", "citation_precision", "citation_hit"),
+    ),
     ("declining", ("refusal_precision", "refusal_recall", "false_refusal_rate")),
     ("latency", ("latency_p50_ms", "latency_p95_ms")),
 )
@@ -90,6 +95,7 @@ ROW_METRICS = (
     "exact_match",
     "answer_f1",
     "citation_precision",
+    "citation_hit",
 )
 # Metrics shown per kind in the Markdown report and the plot.
 KIND_METRICS = (
@@ -101,6 +107,7 @@ KIND_METRICS = (
     "answer_containment",
     "answer_f1",
     "citation_precision",
+    "citation_hit",
     "refusal_recall",
     "false_refusal_rate",
 )
@@ -543,6 +550,10 @@ def score_row(
         row["citation_precision"] = good / len(answer.citations)
     else:
         row["citation_precision"] = None
+    if judged:
+        row["citation_hit"] = not declined and any(_covered(q, p) for p in answer.citations)
+    else:
+        row["citation_hit"] = None
     row["latency_ms"] = round(latency_ms, 3)
     return row
 

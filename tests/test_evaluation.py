@@ -171,6 +171,8 @@ def test_metrics_of_constructed_case(clock: None) -> None:
     assert m["answer_f1"] == pytest.approx((2 / 7) / 2)
     # a cites TOWER (relevant) and OTHER (not); b declined, so it is not counted.
     assert m["citation_precision"] == pytest.approx(1 / 2)
+    # a cites a relevant passage; b is declined, so it cites nothing useful.
+    assert m["citation_hit"] == pytest.approx(1 / 2)
     # Declined: b (answerable) and c (unanswerable). Unanswerable: c (declined), d (answered).
     assert m["refusal_precision"] == pytest.approx(1 / 2)
     assert m["refusal_recall"] == pytest.approx(1 / 2)
@@ -222,6 +224,7 @@ def test_rows(clock: None) -> None:
     assert a["exact_match"] == 0.0
     assert a["answer_f1"] == pytest.approx(2 / 7)
     assert a["citation_precision"] == 0.5
+    assert a["citation_hit"] is True
     assert a["latency_ms"] == pytest.approx(10.0)
 
     assert b["rank"] == 10 and b["hit@5"] is False and b["hit@10"] is True
@@ -229,6 +232,7 @@ def test_rows(clock: None) -> None:
     assert b["ndcg@10"] == pytest.approx(1 / math.log2(11))
     assert b["recall@5"] == 0.0
     assert b["declined"] is True and b["answer_f1"] == 0.0 and b["citation_precision"] is None
+    assert b["citation_hit"] is False
     assert b["answer_sentences"] == []
 
     for row in (c, d):  # unanswerable: no retrieval or answer metrics
