@@ -62,7 +62,7 @@ _WH = [
     ("amount", re.compile(r"\bhow much (?:money|funding|aid|did|was|were|has|have|will)\b|\bbudget\b|\bhow much\b.*\b(?:cost|fund|pledge|spend|spent|pay|paid|worth)", re.I)),
     ("how_many", re.compile(r"\bhow (?:many|much|often|long)\b|\bnumber of\b|\bwhat number\b", re.I)),
     ("when", re.compile(r"\bwhen\b|\bwhat (?:date|day|year|month|time)\b|\bwhich (?:date|day|year|month)\b|\bdate\b", re.I)),
-    ("who", re.compile(r"\bwho(?:m|se)?\b|\bwhich (?:minister|official|person|officials|people)\b|\bwhat is the name\b|\bname of\b", re.I)),
+    ("who", re.compile(r"\bwho(?:m|se)?\b|\bwhich (?:[\w'’-]+\s+){0,2}?(?:minister|ministers|official|officials|person|people|secretary|leader|leaders|officer|ambassador|general)\b|\bwhat is the name\b|\bname of\b", re.I)),
     ("where", re.compile(r"\bwhere\b|\bwhich (?:city|country|place)\b|\bin what (?:city|country|place)\b", re.I)),
 ]  # fmt: skip
 _PRONOUN = re.compile(
@@ -186,8 +186,10 @@ def rewrite_query(
         return list(dict.fromkeys(found))
 
     context: list[str] = []
-    # After "Who ...?", a pronoun means the person the answer named, not the question's names.
-    asked_who = question_type(users[-1]) == "who" and personal
+    # After "Who ...?", a pronoun means the person the answer named, not the question's names;
+    # except after "Who is X?", where it means X.
+    identity = re.match(r"\s*who\s+(?:is|was)\s+[A-ZĐ]", users[-1], re.I) is not None
+    asked_who = question_type(users[-1]) == "who" and personal and not identity
     if not asked_who:
         for turn in reversed(users[-2:]):
             context = names(turn)
@@ -195,8 +197,12 @@ def rewrite_query(
                 break
     if not context and bots and isinstance(bots[-1], str):
         # The previous question named no one ("Who led the delegation?"): the previous
-        # answer's first quoted sentence did.
-        context = names(bots[-1].split("\n", 1)[0])[:2]
+        # answer's first quoted sentence did. After "Who did Luong Tam Quang receive?" the
+        # person meant is the one the answer added, not the one the question already named.
+        asked = [fold(e) for e in entities(users[-1])] if asked_who else []
+        found = names(bots[-1].split("\n", 1)[0])
+        fresh = [e for e in found if not any(a in fold(e) or fold(e) in a for a in asked)]
+        context = (fresh or found)[:2]
     if not context:
         return question, cited
     return f"{question} ({'; '.join(context)})", cited

@@ -166,6 +166,31 @@ def test_follow_up_rewritten_from_history(fake_index):
     assert ans.rewritten and ans.query == query
 
 
+@pytest.mark.parametrize(
+    ("asked", "expected"),
+    [
+        # "Who is X?": the pronoun is X, even when the answer names its host first.
+        ("Who is Simon Ridley?", "Simon Ridley"),
+        # "Which UK official ...?" asks for a person: the pronoun is the one the answer added.
+        (
+            "Which UK official did Luong Tam Quang receive on March 4?",
+            "Simon Ridley; Second Permanent Secretary",
+        ),
+        ("Who did Luong Tam Quang receive on March 4?", "Simon Ridley; Second Permanent Secretary"),
+        # A who-question naming no one: the answer's first names.
+        ("Who hosted the reception?", "General Luong Tam Quang; Simon Ridley"),
+    ],
+)
+def test_follow_up_pronoun_after_a_who_question(fake_index, asked, expected):
+    history = [
+        {"role": "user", "content": asked},
+        {"role": "assistant", "content": "General Luong Tam Quang hosted a reception for Simon "
+         "Ridley, Second Permanent Secretary. [1]\n\n**Sources**"},
+    ]  # fmt: skip
+    query, _ = rewrite_query("What is his title?", history, fake_index)
+    assert query == f"What is his title? ({expected})"
+
+
 def test_self_contained_question_not_rewritten(fake_index):
     history = [{"role": "user", "content": "Who is Simon Ridley?"}]
     q = "What did Le Quoc Hung propose about extradition of criminals?"
