@@ -24,17 +24,17 @@ def dev_report(real_index):
 
 def test_dev_retrieval_levels(dev_report):
     m = dev_report.metrics
-    # Measured 0.965 / 0.754 (55 and 43 of 57, int8 encoder); floors allow one question to
+    # Measured 0.982 / 0.789 (56 and 45 of 57, int8 encoder); floors allow one question to
     # flip on a tie.
-    assert m["hit@5"] >= 0.94
-    assert m["hit@1"] >= 0.73
+    assert m["hit@5"] >= 0.96
+    assert m["hit@1"] >= 0.77
 
 
 def test_dev_answer_levels(dev_report):
     m = dev_report.metrics
-    # Measured 0.877 / 0.733 / 0.0 (50 and 0 of 57, 11 of 15); floors allow one question
+    # Measured 0.912 / 0.733 / 0.0 (52 and 0 of 57, 11 of 15); floors allow one question
     # to flip.
-    assert m["answer_containment"] >= 0.85
+    assert m["answer_containment"] >= 0.89
     assert m["refusal_recall"] >= 0.66
     assert m["false_refusal_rate"] <= 0.018
 
