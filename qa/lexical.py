@@ -41,7 +41,20 @@ def fold(text: str) -> str:
 
 
 @lru_cache(maxsize=1)
+def _bm25s():  # noqa: ANN202 - the bm25s module
+    import logging
+
+    import bm25s
+
+    # bm25s pins its logger to DEBUG on import, which prints "Building index from tokens" on
+    # every build; NOTSET hands the decision back to the application's logging setup.
+    logging.getLogger("bm25s").setLevel(logging.NOTSET)
+    return bm25s
+
+
+@lru_cache(maxsize=1)
 def _stopwords() -> frozenset[str]:
+    _bm25s()  # the package import, with its logger reset
     from bm25s.stopwords import STOPWORDS_EN
 
     return frozenset(STOPWORDS_EN) - _KEEP
@@ -76,9 +89,7 @@ class LexicalIndex:
     @classmethod
     def build(cls, texts: Sequence[str], *, k1: float = 1.2, b: float = 0.75) -> LexicalIndex:
         """Index ``texts`` (one per passage, in passage order)."""
-        import bm25s
-
-        retriever = bm25s.BM25(k1=k1, b=b)
+        retriever = _bm25s().BM25(k1=k1, b=b)
         retriever.index([tokenize(t) for t in texts], show_progress=False)
         return cls(retriever)
 
@@ -89,9 +100,7 @@ class LexicalIndex:
     @classmethod
     def load(cls, folder: Path, *, mmap: bool = False) -> LexicalIndex:
         """Read an index written by :meth:`save`; ``mmap`` keeps big indexes on disk."""
-        import bm25s
-
-        retriever = bm25s.BM25.load(str(folder), mmap=mmap, show_progress=False, verbosity=0)
+        retriever = _bm25s().BM25.load(str(folder), mmap=mmap, show_progress=False, verbosity=0)
         return cls(retriever)
 
     def scores(self, query: str) -> np.ndarray:
