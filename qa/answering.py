@@ -310,6 +310,13 @@ def _passage_rows(index: Index) -> dict[str, int]:
     return cached
 
 
+# Weights of (similarity, term overlap, answer type, passage rank) in a sentence's score,
+# fitted by bench/fit_sentence_weights.py on tests/data/dev.jsonl (a listwise softmax over each
+# question's candidate sentences, the ones holding the gold answer as targets). The earlier
+# hand-set (0.45, 0.30, 0.10, 0.15) let short generic sentences win on similarity alone.
+SENTENCE_WEIGHTS = (0.20, 0.55, 0.12, 0.13)
+
+
 def score_sentences(
     index: Index, query: str, qvec: np.ndarray, passages: Sequence[Passage]
 ) -> list[Candidate]:
@@ -351,7 +358,8 @@ def score_sentences(
         ov = (hit + 0.5 * ctx) / total
         tm = _type_match(kind, sent)
         prior = p.score / top_score if top_score > 0 else 0.0
-        score = 0.45 * sim + 0.30 * ov + 0.10 * tm + 0.15 * prior
+        w_sim, w_ov, w_tm, w_prior = SENTENCE_WEIGHTS
+        score = w_sim * sim + w_ov * ov + w_tm * tm + w_prior * prior
         out.append(Candidate(pi, sent, vr, sim, ov, tm, score))
     out.sort(key=lambda c: -c.score)
     return out

@@ -32,10 +32,10 @@ def test_dev_retrieval_levels(dev_report):
 
 def test_dev_answer_levels(dev_report):
     m = dev_report.metrics
-    # Measured 0.912 / 0.733 / 0.0 (52 and 0 of 57, 11 of 15); floors allow one question
+    # Measured 0.947 / 0.800 / 0.0 (54 and 0 of 57, 12 of 15); floors allow one question
     # to flip.
-    assert m["answer_containment"] >= 0.89
-    assert m["refusal_recall"] >= 0.66
+    assert m["answer_containment"] >= 0.92
+    assert m["refusal_recall"] >= 0.73
     assert m["false_refusal_rate"] <= 0.018
 
 
