@@ -637,7 +637,9 @@ def build_index(
             offsets.append(len(sentences))
 
         cache = _previous_cache(index_path, encoder.model_id)
-        titles = sorted({p.title for p in passages if p.title}) if embed_title else []
+        # Titles feed only derived passage vectors; encoded ones carry the title in their text.
+        derive = passage_vectors == "derived" and embed_title
+        titles = sorted({p.title for p in passages if p.title}) if derive else []
         if passage_vectors == "encoded":
             texts = [embedding_text(p, embed_title) for p in passages]
         else:
