@@ -83,11 +83,9 @@ def _run(args: argparse.Namespace) -> int:
         index = load_index(args.index, model=model, backend=backend, check_stale=True)
     encoder = None
     if index is None and (model or backend):
-        from qa import default_paths
-        from qa.embedding import get_encoder
-        from qa.index import MODEL_CACHE
+        from qa.index import default_index_encoder
 
-        encoder = get_encoder(model, backend, cache_dir=default_paths()[1] / MODEL_CACHE)
+        encoder = default_index_encoder(model, backend)
 
     bar: Any = None
     progress = None

@@ -1060,12 +1060,9 @@ def _open_index(qset: QuestionSet, stack: ExitStack, encoder: Any, *, show_progr
         tmp = Path(stack.enter_context(tempfile.TemporaryDirectory(prefix="qa-eval-")))
         write_squad_corpus(qset.squad, tmp / "corpus")
         if encoder is None:
-            from qa import default_paths
-            from qa.embedding import get_encoder
-            from qa.index import MODEL_CACHE
+            from qa.index import default_index_encoder
 
-            # The throwaway index shares the default index's ONNX export instead of redoing it.
-            encoder = get_encoder(cache_dir=default_paths()[1] / MODEL_CACHE)
+            encoder = default_index_encoder()
         return build_index(
             tmp / "corpus", tmp / "index", encoder=encoder, show_progress=show_progress
         )

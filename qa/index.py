@@ -432,6 +432,14 @@ MODEL_CACHE = ".models"
 TITLE_WEIGHT = 0.5
 
 
+def default_index_encoder(model: str | None = None, backend: str | None = None) -> Encoder:
+    """An encoder that keeps its ONNX export beside the default index (throwaway indexes such
+    as an evaluation's share it instead of exporting again)."""
+    from qa import default_paths
+
+    return get_encoder(model, backend, cache_dir=default_paths()[1] / MODEL_CACHE)
+
+
 def derive_passage_vectors(
     sentence_vectors: np.ndarray, offsets: Sequence[int], title_vectors: Sequence[np.ndarray | None]
 ) -> np.ndarray:
