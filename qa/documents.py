@@ -8,6 +8,7 @@ paragraph keeps its character offsets into the original decoded file.
 
 from __future__ import annotations
 
+import errno
 import hashlib
 import json
 import logging
@@ -20,9 +21,11 @@ from dataclasses import dataclass, replace
 from datetime import date
 from html.parser import HTMLParser
 from pathlib import Path
+from typing import Any
 
 from qa.errors import CorpusError
 from qa.lexical import fold
+from qa.safe_read import FileTooLargeError, NotRegularFileError, read_regular, sha256_regular
 from qa.types import DocMeta, Document, Dropped, Paragraph
 
 log = logging.getLogger("qa")
@@ -32,6 +35,12 @@ HTML_SUFFIXES = {".html", ".htm"}
 SUFFIXES = TEXT_SUFFIXES | HTML_SUFFIXES
 METADATA_FILE = "metadata.json"
 MAX_FILE_BYTES = int(os.environ.get("QA_MAX_FILE_BYTES", 20 * 1024 * 1024))
+# metadata.json describes files, a few hundred bytes each: 16 MiB covers ~50k files.
+MAX_METADATA_BYTES = 16 * 1024 * 1024
+# Folder levels below the corpus root that are read. News corpora nest by outlet/year/month;
+# 32 is far past that and stops a hostile tree long before PATH_MAX or recursion limits.
+MAX_DEPTH = 32
+NOT_REGULAR = "not a regular file (FIFO, socket or device)"
 
 # Wire services and outlets whose names appear as signatures at the end of an article.
 OUTLETS = {"vna", "vns", "vov", "vov.vn", "vnexpress", "reuters", "ap", "afp", "bbc", "vnanet"}
@@ -61,52 +70,145 @@ class SourceFile:
 
 
 def file_sha256(path: Path) -> str:
-    """SHA-256 of a file's bytes, read in blocks; ``""`` for a FIFO, socket or device."""
+    """SHA-256 of a regular file's bytes; ``""`` for a FIFO, socket, device, folder, symlink
+    loop or a file that cannot be read (or vanished): staleness checks compare, never crash."""
     # Opening a FIFO blocks until a writer appears: a named pipe in the corpus hung builds.
-    if not stat.S_ISREG(os.stat(path).st_mode):
+    # ``sha256_regular`` opens non-blocking and checks the open descriptor, so a file swapped
+    # for a FIFO between a stat and the open cannot hang either.
+    try:
+        return sha256_regular(path)
+    except OSError:
         return ""
-    h = hashlib.sha256()
-    with open(path, "rb") as fh:
-        for block in iter(lambda: fh.read(1 << 20), b""):
-            h.update(block)
-    return h.hexdigest()
+
+
+def _display_name(rel: str) -> str:
+    """``rel`` as valid UTF-8 text: undecodable bytes of a file name shown as ``\\xNN``."""
+    return os.fsencode(rel).decode("utf-8", "backslashreplace")
+
+
+def _refusal(path: str, root: Path) -> str:
+    """Why the corpus entry at ``path`` cannot be read as a document, or ``""`` if it can."""
+    try:
+        st = os.lstat(path)
+        if stat.S_ISLNK(st.st_mode):
+            try:
+                st = os.stat(path)
+            except OSError as exc:
+                if exc.errno == errno.ELOOP:
+                    return "symlink loop; not followed"
+                raise
+            # realpath, not Path.resolve(): on Python 3.11 resolve() raises RuntimeError on a
+            # loop, and the loop check above can race with a link being replaced.
+            target = Path(os.path.realpath(path))
+            if not target.is_relative_to(root):
+                return f"symlink to {target} points outside the corpus"
+    except OSError as exc:  # vanished since the listing, dangling symlink, no permission
+        return f"unreadable ({exc.strerror or exc})"
+    if stat.S_ISDIR(st.st_mode):
+        return "a folder, not a file"
+    if not stat.S_ISREG(st.st_mode):
+        return NOT_REGULAR
+    return ""
 
 
 def corpus_files(corpus_dir: Path) -> Iterator[tuple[str, Path] | Skipped]:
     """Yield ``(doc_id, path)`` for each indexable file, or ``Skipped`` for refused ones.
 
+    Never raises for what the corpus holds: symlink loops, dangling links, FIFOs, sockets,
+    devices, folders named ``*.txt``, files that vanish mid-walk, unreadable or too deep
+    folders and file names that are not UTF-8 all become ``Skipped`` with the reason.
     Symlinks that resolve outside the corpus folder are not followed: a corpus must not be
-    able to pull in ``/etc/passwd``.
+    able to pull in ``/etc/passwd``. Symlinked folders are not entered (no directory loops).
     """
-    root = corpus_dir.resolve()
-    for dirpath, dirnames, filenames in os.walk(root, followlinks=False):
-        dirnames[:] = sorted(d for d in dirnames if not d.startswith("."))
-        for name in sorted(filenames):
-            if name.startswith(".") or name == METADATA_FILE:
+    root = Path(os.path.realpath(corpus_dir))
+    # Depth-first, files of a folder before its sub-folders, names sorted: the same order as
+    # the ``os.walk`` this replaces (doc order decides passage order). An explicit stack, not
+    # recursion: Python 3.11's os.walk recursed and a deep tree raised RecursionError.
+    stack: list[tuple[str, int]] = [(str(root), 0)]
+    while stack:
+        folder, depth = stack.pop()
+        rel_folder = os.path.relpath(folder, root)
+        try:
+            with os.scandir(folder) as it:
+                entries = sorted(it, key=lambda e: e.name)
+        except OSError as exc:
+            yield Skipped(_display_name(rel_folder) + "/", f"folder unreadable ({exc.strerror})")
+            continue
+        subdirs: list[str] = []
+        for entry in entries:
+            name = entry.name
+            if name.startswith("."):
                 continue
-            path = Path(dirpath) / name
-            if path.suffix.lower() not in SUFFIXES:
+            try:
+                is_dir = entry.is_dir(follow_symlinks=False)
+            except OSError:
+                is_dir = False
+            rel = name if folder == str(root) else f"{Path(rel_folder).as_posix()}/{name}"
+            if is_dir:
+                if depth + 1 > MAX_DEPTH:
+                    yield Skipped(
+                        _display_name(rel) + "/",
+                        f"folder nested deeper than {MAX_DEPTH} levels; not read",
+                    )
+                else:
+                    subdirs.append(entry.path)
                 continue
-            rel = path.relative_to(root).as_posix()
-            if path.is_symlink():
-                target = path.resolve()
-                if not target.is_relative_to(root):
-                    yield Skipped(rel, f"symlink to {target} points outside the corpus")
-                    continue
-            yield rel, path
+            if name == METADATA_FILE or Path(name).suffix.lower() not in SUFFIXES:
+                continue
+            shown = _display_name(rel)
+            if shown != rel:
+                yield Skipped(shown, "file name is not valid UTF-8; rename the file")
+                continue
+            reason = _refusal(entry.path, root)
+            if reason:
+                yield Skipped(rel, reason)
+                continue
+            yield rel, Path(entry.path)
+        stack.extend((d, depth + 1) for d in reversed(subdirs))
+
+
+def corpus_state(corpus_dir: Path) -> dict[str, dict[str, Any]]:
+    """Size and mtime of every candidate corpus file (and metadata.json), without reading them.
+
+    Entries that cannot be stat'ed (vanished, loops) are left out rather than raising.
+    """
+    state: dict[str, dict[str, Any]] = {}
+    root = Path(os.path.realpath(corpus_dir))
+    for item in corpus_files(root):
+        name = item.path if isinstance(item, Skipped) else item[0]
+        try:
+            st = os.lstat(root / name)
+        except (OSError, ValueError):
+            continue
+        state[name] = {"bytes": st.st_size, "mtime_ns": st.st_mtime_ns}
+    try:
+        st = os.stat(root / METADATA_FILE)
+    except OSError:
+        pass
+    else:
+        state[METADATA_FILE] = {"bytes": st.st_size, "mtime_ns": st.st_mtime_ns}
+    return state
+
+
+def hash_state(corpus_dir: Path, state: dict[str, dict[str, Any]]) -> dict[str, dict[str, Any]]:
+    """``state`` with each file's SHA-256 added (``""`` when unreadable or outside the corpus)."""
+    root = Path(os.path.realpath(corpus_dir))
+    out = {}
+    for name, info in state.items():
+        path = root / name
+        inside = Path(os.path.realpath(path)).is_relative_to(root)
+        out[name] = dict(info, sha256=file_sha256(path) if inside else "")
+    return out
 
 
 def read_source(doc_id: str, path: Path) -> SourceFile | Skipped:
     """Read and decode one file; refuse binary, empty, huge or unreadable files."""
     try:
-        st = path.stat()
-        if not stat.S_ISREG(st.st_mode):
-            return Skipped(doc_id, "not a regular file (FIFO, socket or device)")
-        size = st.st_size
-        if size > MAX_FILE_BYTES:
-            return Skipped(doc_id, f"{size:,} bytes is over the {MAX_FILE_BYTES:,}-byte limit")
-        with open(path, "rb") as fh:
-            raw = fh.read()
+        raw = read_regular(path, MAX_FILE_BYTES)
+    except NotRegularFileError as exc:
+        return Skipped(doc_id, "a folder, not a file" if "folder" in exc.strerror else NOT_REGULAR)
+    except FileTooLargeError as exc:
+        return Skipped(doc_id, exc.strerror)
     except OSError as exc:
         return Skipped(doc_id, f"unreadable ({exc.strerror or exc})")
     if not raw.strip():
@@ -201,11 +303,18 @@ def html_to_text(html: str) -> tuple[str, str]:
 def load_metadata(corpus_dir: Path) -> dict[str, dict]:
     """Read ``metadata.json`` (``{"files": {doc_id: {...}}}``) if the corpus has one."""
     path = corpus_dir / METADATA_FILE
-    if not path.exists():
+    if not os.path.lexists(path):
         return {}
     try:
-        data = json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, ValueError) as exc:
+        raw = read_regular(path, MAX_METADATA_BYTES)
+    except OSError as exc:
+        raise CorpusError(
+            f"{path} cannot be read ({exc.strerror or exc}). Fix: make it a readable JSON "
+            "file, or delete it to index without metadata."
+        ) from exc
+    try:
+        data = json.loads(raw.decode("utf-8"))
+    except ValueError as exc:
         raise CorpusError(
             f"{path} is not valid JSON ({exc}). Fix the file or delete it to index without metadata."
         ) from exc

@@ -23,13 +23,13 @@ import numpy as np
 
 from qa.chunking import ChunkSettings, chunk_document, passage_sentences
 from qa.documents import (
-    METADATA_FILE,
     Skipped,
-    corpus_files,
     file_sha256,
     iter_documents,
     no_documents_error,
 )
+from qa.documents import corpus_state as documents_corpus_state
+from qa.documents import hash_state as documents_hash_state
 from qa.embedding import Encoder, get_encoder, text_key
 from qa.errors import IndexCorruptError, IndexError_, QAError
 from qa.fusion import FusionSettings, fuse
@@ -151,38 +151,12 @@ def embedding_text(passage: Passage, with_title: bool) -> str:
 
 
 def corpus_state(corpus_dir: Path) -> dict[str, dict[str, Any]]:
-    """Size and mtime of every candidate corpus file (and metadata.json), without reading them."""
-    state: dict[str, dict[str, Any]] = {}
-    root = corpus_dir.resolve()
-    for item in corpus_files(root):
-        name = item.path if isinstance(item, Skipped) else item[0]
-        path = root / name
-        try:
-            st = path.stat() if not path.is_symlink() else path.lstat()
-        except OSError:
-            continue
-        state[name] = {"bytes": st.st_size, "mtime_ns": st.st_mtime_ns}
-    meta = root / METADATA_FILE
-    if meta.exists():
-        st = meta.stat()
-        state[METADATA_FILE] = {"bytes": st.st_size, "mtime_ns": st.st_mtime_ns}
-    return state
+    """Size and mtime of every candidate corpus file (see ``qa.documents.corpus_state``)."""
+    return documents_corpus_state(corpus_dir)
 
 
 def _hash_state(corpus_dir: Path, state: dict[str, dict[str, Any]]) -> dict[str, dict[str, Any]]:
-    out = {}
-    for name, info in state.items():
-        path = corpus_dir / name
-        try:
-            digest = (
-                file_sha256(path)
-                if not path.is_symlink() or path.resolve().is_relative_to(corpus_dir.resolve())
-                else ""
-            )
-        except OSError:
-            digest = ""
-        out[name] = dict(info, sha256=digest)
-    return out
+    return documents_hash_state(corpus_dir, state)
 
 
 class Index:

@@ -30,6 +30,7 @@ import pytest
 import qa
 import qa.documents
 import qa.index
+import qa.safe_read
 import qa.store
 from qa.documents import MAX_FILE_BYTES
 from qa.embedding import FakeEncoder
@@ -340,14 +341,15 @@ def test_unreadable_file_is_skipped_with_a_warning(tmp_path, baseline, monkeypat
     corpus = write_corpus(tmp_path / "corpus")
     locked = corpus / "locked.txt"
     locked.write_text("Locked notes\n\nThe ZORKMID ledger is private.\n", "utf-8")
-    real_open = open
+    real_open = os.open
 
     def guarded_open(path, *args, **kwargs):
         if Path(path).name == "locked.txt":
             raise PermissionError(errno.EACCES, "Permission denied", str(path))
         return real_open(path, *args, **kwargs)
 
-    monkeypatch.setattr(qa.documents, "open", guarded_open, raising=False)
+    # Corpus files are opened by qa.safe_read (os.open + fstat, so a FIFO cannot hang it).
+    monkeypatch.setattr(qa.safe_read.os, "open", guarded_open)
     with caplog.at_level("WARNING", logger="qa"):
         index = build_index(corpus, tmp_path / "index", encoder=FakeEncoder())
     assert index.summary.skipped == (("locked.txt", "unreadable (Permission denied)"),)
