@@ -25,7 +25,7 @@ import unicodedata
 from qa.documents import NearDuplicates, _jaccard, _norm, _shingles, clean
 from qa.types import DocMeta
 
-_WORDS = (
+_WORDS = (  # noqa: SIM905 - one readable block of words
     "ministry delegation cooperation security trade investment education climate energy police "
     "training agreement visit partnership university students scholarship health technology "
     "finance transport port railway airport forum summit embassy province festival culture "
@@ -104,7 +104,9 @@ def _timed(fn, *args):  # noqa: ANN001, ANN202
 def main() -> None:
     """Print one row per size: old, new and whole-clean seconds, the ratio, and the drops."""
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--sizes", type=int, nargs="+", default=[1000, 2000, 4000, 8000, 100_000, 1_000_000])
+    ap.add_argument(
+        "--sizes", type=int, nargs="+", default=[1000, 2000, 4000, 8000, 100_000, 1_000_000]
+    )
     ap.add_argument("--old-max", type=int, default=8000, help="largest size the old scan runs at")
     args = ap.parse_args()
     print(f"{'paragraphs':>10} {'old s':>8} {'new s':>8} {'old/new':>8} {'clean s':>8} "

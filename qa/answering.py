@@ -41,7 +41,7 @@ _COUNT_RE = re.compile(
 )
 # An amount of money: a currency sign or word next to the number.
 _AMOUNT_RE = re.compile(
-    r"[£$€]\s?\d|\b\d[\d,.]*\s*(?:million|billion|m|bn)?\s*(?:pounds?|dollars?|euros?|USD|"
+    r"[£$€]\s?\d|\b\d[\d,.]{0,30}\s*(?:(?:million|billion|m|bn)\s*)?(?:pounds?|dollars?|euros?|USD|"
     r"GBP|VND|dong)\b|\b(?:USD|GBP|VND)\s?\d",
     re.IGNORECASE,
 )

@@ -20,7 +20,8 @@ _ABBREV = {
     "e.g", "i.e", "u.s", "u.k", "approx", "dept", "est", "govt", "min", "hon", "rev", "brig",
 }  # fmt: skip
 # A sentence ends at . ! ? (or …), optionally followed by closing quotes/brackets, then space.
-_BOUNDARY = re.compile(r"[.!?…]+[\"'”’)\]]*(?=\s+)")
+# It starts only at the first mark of a run, so "....." is scanned once, not once per dot.
+_BOUNDARY = re.compile(r"(?<![.!?…])[.!?…]+[\"'”’)\]]*(?=\s)")
 
 
 def split_sentences(text: str) -> list[tuple[int, int, str]]:
@@ -43,7 +44,7 @@ def split_sentences(text: str) -> list[tuple[int, int, str]]:
         if not (follower.isupper() or follower.isdigit() or follower in "\"'“‘(["):
             continue
         if text[m.start()] == ".":
-            word = re.search(r"([\w.]+)$", text[start : m.start()])
+            word = re.search(r"([\w.]{1,40})$", text[max(start, m.start() - 40) : m.start()])
             w = word.group(1).casefold() if word else ""
             if w in _ABBREV or (len(w) == 1 and w.isalpha()):
                 continue

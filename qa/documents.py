@@ -360,8 +360,12 @@ _IMAGE = re.compile(
     r"^(?:\[?(?:img|image|photo|picture|ảnh|hình)\]?[\s_#:-]*\d*[\w.-]*|.{0,200}\b(?:picture|photo|image|ảnh)\s+\d+)$",
     re.IGNORECASE,
 )
+# Linear on any line (tests/test_hardening_regex.py): no two adjacent quantifiers can trade
+# the same characters ("photo\s*(?:by\s*)?:" not "photo\s*(?:by)?\s*:"), and repeats that
+# could restart at every "vna/" or "(photo:" of a hostile line are bounded.
 _CAPTION = re.compile(
-    r"\((?:photo|ảnh|source|image)\s*:[^)]*\)\s*$|\bphoto\s*(?:by)?\s*:|(?:vna|vns|vov)(?:/\w+)*\s+photo\b"
+    r"\((?:photo|ảnh|source|image)\s*:[^)]{0,500}\)\s*$|\bphoto\s*(?:by\s*)?:"
+    r"|(?:vna|vns|vov)(?:/\w+){0,8}\s+photo\b"
     r"|\bphoto\b[^.]{0,40}\|\s*$",
     re.IGNORECASE,
 )
@@ -370,7 +374,8 @@ _TIME = re.compile(r"\b\d{1,2}:\d{2}\b")
 # "HÀ NỘI — ", "VOV.VN - ": an upper-case place or outlet prefix before a dash.
 _LEAD_DATELINE = re.compile(r"^([A-ZÀ-Ỹ][A-ZÀ-Ỹ.]*(?:\s+[A-ZÀ-Ỹ][A-ZÀ-Ỹ.]*){0,3})\s+[—–-]\s+")
 # "... money laundering. — VNS": a trailing outlet signature after a dash.
-_TRAIL_SIGNATURE = re.compile(r"\s+[—–-]\s*([A-Z][A-Za-z.]{1,10})\s*$")
+# Starts only at the first space of a run: each run is scanned once, not once per space.
+_TRAIL_SIGNATURE = re.compile(r"(?<!\s)\s+[—–-]\s*([A-Z][A-Za-z.]{1,10})\s*$")
 
 
 # Two paragraphs whose word 3-gram sets overlap this much are one paragraph, lightly edited

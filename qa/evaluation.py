@@ -115,7 +115,7 @@ KIND_METRICS = (
 # Indirection so tests can drive latency with a scripted clock.
 _clock = time.perf_counter
 
-_CITATION_MARK = re.compile(r"\s*\[\d+(?:\s*[,;-]\s*\d+)*\]")
+_CITATION_MARK = re.compile(r"(?<!\s)\s*\[\d+(?:\s*[,;-]\s*\d+)*\]")
 
 Progress = Callable[[int, int], None]
 
