@@ -121,7 +121,7 @@ def test_reader_gets_a_complete_index_when_a_rebuild_lands_mid_open(built, monke
     assert sorted(d.doc_id for d in loaded.documents) == GOOD_IDS
 
 
-@PHASE2
+@pytest.mark.xfail(strict=False, reason="phase 2 (issue 13); a race, so it can pass by luck now")
 def test_readers_during_rebuilds_never_fail(built, tmp_path):
     # Bounded subprocess form: 8 forced rebuilds while this process loads the index.
     corpus, index = built
