@@ -316,7 +316,7 @@ def test_huge_version_name_in_current_fails_cleanly_and_is_repaired(built):
 
 @PHASE2
 @pytest.mark.integration
-def test_truncated_onnx_export_is_detected(tmp_path):
+def test_truncated_onnx_export_is_detected(tmp_path, monkeypatch):
     from qa.embedding import get_encoder
 
     src = Path(os.environ["QA_MODEL_CACHE"])
@@ -328,6 +328,7 @@ def test_truncated_onnx_export_is_detected(tmp_path):
     for v in victims:
         with open(v, "r+b") as fh:
             fh.truncate(v.stat().st_size // 2)
+    monkeypatch.setenv("QA_MODEL_CACHE", str(cache))  # $QA_MODEL_CACHE wins over cache_dir
     try:
         vec = get_encoder(None, "onnx-int8", cache_dir=cache).encode(["trade with the UK"])
     except QAError:
