@@ -48,11 +48,22 @@ STYLES = {
 }  # fmt: skip
 # The styles that count as "phrased the way people type" for the one-third quota.
 USER_STYLES = {"paraphrase", "keyword", "misspelt", "role"}
-FIELDS = {"id", "kind", "style", "question", "history", "answers", "evidence", "sources", "answerable"}
+FIELDS = {
+    "id",
+    "kind",
+    "style",
+    "question",
+    "history",
+    "answers",
+    "evidence",
+    "sources",
+    "answerable",
+}
 ITEM_KINDS = {"list", "two_part"}
 
 PARAGRAPHS = {
-    doc.doc_id: [norm(p.text) for p in doc.paragraphs] for doc in load_corpus(ROOT / "corpus").documents
+    doc.doc_id: [norm(p.text) for p in doc.paragraphs]
+    for doc in load_corpus(ROOT / "corpus").documents
 }
 errors: list[str] = []
 warnings: list[str] = []
@@ -108,7 +119,9 @@ def check_row(d: dict, where: str) -> None:
     if not isinstance(d["question"], str) or not d["question"].strip():
         err(qid, "empty question")
     for key in ("answers", "evidence", "sources", "history"):
-        if not isinstance(d[key], list) or not all(isinstance(v, str) and v.strip() for v in d[key]):
+        if not isinstance(d[key], list) or not all(
+            isinstance(v, str) and v.strip() for v in d[key]
+        ):
             err(qid, f"{key} must be a list of non-empty strings")
             return
     conv = d["kind"] == "conversation"
@@ -119,7 +132,9 @@ def check_row(d: dict, where: str) -> None:
         err(qid, "answerable must be a boolean, false for unanswerable kinds")
     if d["kind"] in ITEM_KINDS:
         items = d["items"]
-        if not (isinstance(items, list) and len(items) >= 2 and all(_strings(v) and v for v in items)):
+        if not (
+            isinstance(items, list) and len(items) >= 2 and all(_strings(v) and v for v in items)
+        ):
             err(qid, "items must be at least two non-empty lists of variants")
             return
     if not d["answerable"]:
@@ -133,7 +148,9 @@ def check_row(d: dict, where: str) -> None:
 
 
 def qkey(d: dict) -> str:
-    return " / ".join(re.sub(r"[^a-z0-9 ]", "", t.lower()).strip() for t in [*d["history"], d["question"]])
+    return " / ".join(
+        re.sub(r"[^a-z0-9 ]", "", t.lower()).strip() for t in [*d["history"], d["question"]]
+    )
 
 
 def load(path: pathlib.Path) -> list[dict]:
@@ -156,7 +173,11 @@ def main() -> int:
     for q, c in collections.Counter(qkey(d) for d in every).items():
         if c > 1:
             err(q, "repeated question")
-    old = [json.loads(x) for f in ("dev.jsonl", "test.jsonl") for x in (HERE / f).read_text().splitlines()]
+    old = [
+        json.loads(x)
+        for f in ("dev.jsonl", "test.jsonl")
+        for x in (HERE / f).read_text().splitlines()
+    ]
     old_q = [(o["id"], re.sub(r"[^a-z0-9 ]", "", o["question"].lower())) for o in old]
     for d in every:
         q = re.sub(r"[^a-z0-9 ]", "", d["question"].lower())
@@ -178,7 +199,10 @@ def main() -> int:
         print("  kinds: ", dict(sorted(kinds.items())))
         print("  styles:", dict(sorted(styles.items())))
         print(f"  phrased as users type ({'/'.join(sorted(USER_STYLES))}): {user}/{len(rows)}")
-        print("  rows per source:", dict(sorted(collections.Counter(s for d in rows for s in d["sources"]).items())))
+        print(
+            "  rows per source:",
+            dict(sorted(collections.Counter(s for d in rows for s in d["sources"]).items())),
+        )
         if len(rows) < min_n:
             err(name, f"{len(rows)} rows, want at least {min_n}")
         if 3 * user < len(rows):
@@ -187,7 +211,11 @@ def main() -> int:
         lists += kinds["list"]
         convs += kinds["conversation"]
     print(f"both: {near} near-topic unanswerable, {lists} list questions, {convs} conversations")
-    for count, want, what in ((near, 25, "near-topic unanswerable"), (lists, 10, "list"), (convs, 10, "conversation")):
+    for count, want, what in (
+        (near, 25, "near-topic unanswerable"),
+        (lists, 10, "list"),
+        (convs, 10, "conversation"),
+    ):
         if count < want:
             err("both", f"{count} {what} rows, want at least {want}")
     for w in warnings:
