@@ -15,7 +15,7 @@ Measures (answerable rows are every row with ``answerable`` true, whatever its k
 
 - *gold answer in the answer*: some gold string (``answers``, or any variant of any ``items``)
   occurs on whole-token boundaries in the answer body, after folding case, diacritics,
-  typographic quotes/dashes and SQuAD punctuation/articles. The body is every text field of
+  typographic quotes/dashes, punctuation (to spaces) and the articles a/an/the. The body is every text field of
   the ``Answer`` (``text`` without its source list and ``[n]`` markers, ``sentences``, and any
   field added later such as ``short``), so a short answer counts as soon as it exists; a
   declined answer has no body.
@@ -51,11 +51,13 @@ sys.path.insert(0, str(ROOT))
 
 import qa  # noqa: E402
 from qa.lexical import fold  # noqa: E402
-from qa.metrics import evidence_found, normalize_evidence, squad_normalize  # noqa: E402
+from qa.metrics import evidence_found, normalize_evidence  # noqa: E402
 
 RETRIEVAL_DEPTH = 10  # as in qa.evaluation; only rank 1 is scored here
 # Answer fields that are not answer text: what was asked, where it came from, how sure.
 _NOT_TEXT = {"question", "query", "citations", "passages", "supports", "rewritten", "answerable"}
+_PUNCT = re.compile(r"[^\w\s]|_")
+_ARTICLES = re.compile(r"\b(?:a|an|the)\b")
 _CITATION_MARK = re.compile(r"\s*\[\d+(?:\s*[,;-]\s*\d+)*\]")
 # The source list the answer text ends with ("**Sources**" then one line per citation): it
 # holds document titles, which must not count as an answer.
@@ -63,8 +65,13 @@ _SOURCES = re.compile(r"^\W*sources\W*$", re.I | re.M)
 
 
 def norm_answer(text: str) -> str:
-    """Case, diacritics, typography, punctuation and articles folded, for containment."""
-    return squad_normalize(fold(normalize_evidence(text)))
+    """Case, diacritics, typography, punctuation and articles folded, for containment.
+
+    Punctuation becomes a space rather than vanishing (as it does in SQuAD's normalisation), so
+    a possessive keeps its name whole: "Pham Minh Chinh’s visit" holds "Pham Minh Chinh".
+    """
+    text = _PUNCT.sub(" ", fold(normalize_evidence(text)))
+    return " ".join(_ARTICLES.sub(" ", text).split())
 
 
 def contains(body: str, gold: str) -> bool:

@@ -62,6 +62,8 @@ def test_hard_sets_pass_their_checker():
         ),
         ("a visit from September 16-21.", "September 16-21", True),
         ("held in 2010s", "2010", False),
+        ("Prime Minister Pham Minh Chinh’s visit to UK", "Pham Minh Chinh", True),
+        ("Sen. Lieut. Gen. Lương Tam Quang", "Sen. Lieut. Gen.", True),
         ("Lieutenant General Le Quoc Hung", "General To Lam", False),
         ("anything", "the", False),
     ],
