@@ -17,6 +17,8 @@ import numpy as np
 
 from qa.chunking import passage_sentences
 from qa.lexical import fold, tokenize, words
+from qa.questions import check_question
+from qa.text import entities
 from qa.types import Answer, Passage
 
 if TYPE_CHECKING:
@@ -116,29 +118,6 @@ def _type_match(kind: str, sentence: str) -> float:
     return 1.0 if pattern.search(sentence) else 0.0
 
 
-_ENTITY = re.compile(
-    r"(?:[A-ZĐ][\w’'.-]*|UK|MoU|NCA)(?:\s+(?:of\s+(?:the\s+)?|for\s+|de\s+)?[A-ZĐ][\w’'.-]*)*"
-)
-_GENERIC_ENTITIES = {
-    "what", "which", "who", "when", "where", "why", "how", "did", "does", "do", "is", "are",
-    "was", "were", "the", "a", "and", "in", "on", "i", "tell", "give", "list", "name", "and what",
-}  # fmt: skip
-
-
-def entities(text: str) -> list[str]:
-    """Capitalised names in ``text`` ("Le Quoc Hung", "Simon Ridley", "Home Office")."""
-    out: list[str] = []
-    for m in _ENTITY.finditer(text):
-        ent = m.group(0).strip(" .,'’")
-        toks = ent.split()
-        while toks and toks[0].casefold() in _GENERIC_ENTITIES:
-            toks = toks[1:]
-        ent = " ".join(toks)
-        if ent and ent.casefold() not in _GENERIC_ENTITIES and len(ent) > 1:
-            out.append(ent)
-    return out
-
-
 # --- follow-ups ------------------------------------------------------------------------------
 
 
@@ -221,20 +200,6 @@ class Candidate:
     score: float
 
 
-def _idf(index: Index) -> dict[str, float]:
-    cached = getattr(index, "_idf_cache", None)
-    if cached is not None:
-        return cached
-    df: dict[str, int] = {}
-    for p in index.passages:
-        for t in set(tokenize(p.text)):
-            df[t] = df.get(t, 0) + 1
-    n = max(1, len(index.passages))
-    idf = {t: math.log(1 + (n - c + 0.5) / (c + 0.5)) for t, c in df.items()}
-    index._idf_cache = idf  # a derived, read-only table; recomputing it is harmless
-    return idf
-
-
 def salient_missing(question: str, index: Index) -> tuple[float, list[str], bool]:
     """How much of the question's content the corpus lacks entirely.
 
@@ -275,36 +240,12 @@ def _uncapitalise_opening(question: str) -> str:
 SYNONYM_COSINE = 0.8  # Britain->United Kingdom 0.87; France->Europe 0.71; Lammy->any < 0.3
 
 
-def _corpus_names(index: Index) -> tuple[list[str], np.ndarray]:
-    cached = getattr(index, "_names_cache", None)
-    if cached is None:
-        seen: dict[str, str] = {}
-        for p in index.passages:
-            for ent in entities(p.text):
-                seen.setdefault(fold(ent), ent)
-                if len(seen) >= 20_000:  # a bound for big corpora; names repeat heavily
-                    break
-        names = list(seen.values())
-        vecs = index.encoder.encode(names) if names else np.zeros((0, 1), np.float32)
-        cached = (names, vecs)
-        index._names_cache = cached  # derived once; recomputing it is harmless
-    return cached
-
-
 def _has_synonym(index: Index, names: list[str]) -> list[bool]:
-    corpus_names, vecs = _corpus_names(index)
+    corpus_names, vecs = index.corpus_names
     if not corpus_names:
         return [False] * len(names)
     sims = index.encoder.encode(names) @ vecs.T
     return [bool(row.max() >= SYNONYM_COSINE) for row in sims]
-
-
-def _passage_rows(index: Index) -> dict[str, int]:
-    cached = getattr(index, "_row_by_id", None)
-    if cached is None:
-        cached = {p.passage_id: i for i, p in enumerate(index.passages)}
-        index._row_by_id = cached
-    return cached
 
 
 # Weights of (similarity, term overlap, answer type, passage rank) in a sentence's score,
@@ -324,11 +265,11 @@ def score_sentences(
     words the answering sentence leaves out. (Weighting by pool-local IDF was tried and lost
     on both development sets.)
     """
-    idf = _idf(index)
+    idf = index.idf
     default_idf = max(idf.values()) if idf else 1.0
     q_terms = list(dict.fromkeys(tokenize(query)))
     kind = question_type(query)
-    rows = _passage_rows(index)
+    rows = index.row_by_id
     top_score = passages[0].score if passages else 1.0
     pool: list[tuple[int, str, float, int, set[str]]] = []
     for pi, p in enumerate(passages):
@@ -454,8 +395,6 @@ def answer(
     date_to: str | None = None,
 ) -> Answer:
     """Answer ``question`` from ``index``; see the module docstring."""
-    from qa.index import check_question
-
     q = check_question(question)
     query, cited_docs = rewrite_query(q, history, index)
     rewritten = query != q

@@ -23,6 +23,7 @@ from pathlib import Path
 
 from qa.errors import CorpusError
 from qa.lexical import fold
+from qa.text import split_sentences
 from qa.types import DocMeta, Document, Dropped, Paragraph
 
 log = logging.getLogger("qa")
@@ -39,10 +40,20 @@ OUTLETS = {"vna", "vns", "vov", "vov.vn", "vnexpress", "reuters", "ap", "afp", "
 
 @dataclass(frozen=True)
 class Skipped:
-    """A corpus file that was not indexed, and why."""
+    """A corpus file that was not indexed (``kind="skipped"``), or a warning about one that was
+    (``kind="warning"``), and why."""
 
     path: str
     reason: str
+    kind: str = "skipped"  # one of SKIPPED_KINDS
+
+    @property
+    def is_warning(self) -> bool:
+        """True for a file that was indexed despite a problem (the reason is the warning)."""
+        return self.kind == "warning"
+
+
+SKIPPED_KINDS = ("skipped", "warning")
 
 
 @dataclass(frozen=True)
@@ -58,18 +69,6 @@ class SourceFile:
 
 
 # --- reading files ---------------------------------------------------------------------------
-
-
-def file_sha256(path: Path) -> str:
-    """SHA-256 of a file's bytes, read in blocks; ``""`` for a FIFO, socket or device."""
-    # Opening a FIFO blocks until a writer appears: a named pipe in the corpus hung builds.
-    if not stat.S_ISREG(os.stat(path).st_mode):
-        return ""
-    h = hashlib.sha256()
-    with open(path, "rb") as fh:
-        for block in iter(lambda: fh.read(1 << 20), b""):
-            h.update(block)
-    return h.hexdigest()
 
 
 def corpus_files(corpus_dir: Path) -> Iterator[tuple[str, Path] | Skipped]:
@@ -466,8 +465,6 @@ def _complete_meta(
     if title:
         updates["title"] = title
     elif paragraphs:
-        from qa.chunking import split_sentences
-
         sents = split_sentences(paragraphs[0].text)
         lead = sents[0][2] if sents else paragraphs[0].text
         short = " ".join(lead.split()[:14])
@@ -515,7 +512,7 @@ def iter_documents(corpus_dir: str | os.PathLike) -> Iterator[Document | Skipped
             continue
         if src.warning:
             log.warning("%s: %s", doc_id, src.warning)
-            yield Skipped(doc_id, "warning: " + src.warning)
+            yield Skipped(doc_id, src.warning, kind="warning")
         meta = meta_from_dict(metadata.get(doc_id, {}))
         if src.title and not meta.title:
             meta = replace(meta, title=src.title)
@@ -535,8 +532,8 @@ def load_corpus(corpus_dir: str | os.PathLike) -> LoadedCorpus:
     for item in iter_documents(corpus_dir):
         if isinstance(item, Document):
             docs.append(item)
-        elif item.reason.startswith("warning: "):
-            warnings.append(f"{item.path}: {item.reason[9:]}")
+        elif item.is_warning:
+            warnings.append(f"{item.path}: {item.reason}")
         else:
             skipped.append(item)
     if not docs:

@@ -372,7 +372,7 @@ def respond(
         msg = startup_error or "The index is not loaded. Fix: run `qa index`, then restart."
         return Turn(warning_markdown(msg), notice_html(msg, "error"))
     try:
-        from qa.index import check_question
+        from qa.questions import check_question
 
         question = check_question(message if isinstance(message, str) else "")
         all_ids = [d.doc_id for d in index.documents]

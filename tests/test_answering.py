@@ -143,7 +143,7 @@ def test_a_lone_capitalised_opening_word_is_not_taken_for_a_name(
     monkeypatch.setattr(fake_index, "encoder", _StubEncoder())
     names = ["United Kingdom", "Hanoi"]
     monkeypatch.setattr(
-        fake_index, "_names_cache", (names, _StubEncoder().encode(names)), raising=False
+        fake_index, "corpus_names", (names, _StubEncoder().encode(names)), raising=False
     )
     assert answering.salient_missing(question, fake_index)[2] is proper_missing
 
@@ -218,7 +218,7 @@ def test_unknown_name_with_a_corpus_synonym_is_not_missing(fake_index, monkeypat
     monkeypatch.setattr(fake_index, "encoder", _StubEncoder())
     names = ["United Kingdom", "Hanoi"]
     monkeypatch.setattr(
-        fake_index, "_names_cache", (names, _StubEncoder().encode(names)), raising=False
+        fake_index, "corpus_names", (names, _StubEncoder().encode(names)), raising=False
     )
     assert answering._has_synonym(fake_index, ["Britain", "France"]) == [True, False]
     _, _, missing = answering.salient_missing("What did Britain agree with Vietnam?", fake_index)
