@@ -15,7 +15,7 @@ import os
 import re
 import stat
 import unicodedata
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, replace
 from datetime import date
 from html.parser import HTMLParser
@@ -357,6 +357,29 @@ def _is_image(content: str) -> bool:
     return len(content) < 200 and not content.endswith(".") and bool(_IMAGE.match(content))
 
 
+def _unique_paragraphs(
+    text: str, kept: list[tuple[int, int]], drop: Callable[[str, int, int], None]
+) -> list[Paragraph]:
+    """Number the kept spans as paragraphs, dropping exact and near duplicates of earlier ones."""
+    paragraphs: list[Paragraph] = []
+    seen_exact: set[str] = set()
+    seen_shingles: list[set] = []
+    for s, e in kept:
+        content = unicodedata.normalize("NFC", text[s:e])
+        norm = _norm(content)
+        if norm in seen_exact:
+            drop("duplicate", s, e)
+            continue
+        sh = _shingles(content)
+        if any(_jaccard(sh, other) >= 0.8 for other in seen_shingles):
+            drop("near-duplicate", s, e)
+            continue
+        seen_exact.add(norm)
+        seen_shingles.append(sh)
+        paragraphs.append(Paragraph(len(paragraphs) + 1, content, s, e))
+    return paragraphs
+
+
 def clean(doc_id: str, text: str, meta: DocMeta, file_hash: str = "") -> Document:
     """Clean one decoded file into a ``Document`` of numbered paragraphs.
 
@@ -429,23 +452,7 @@ def clean(doc_id: str, text: str, meta: DocMeta, file_hash: str = "") -> Documen
         if e > s:
             kept.append((s, e))
 
-    paragraphs: list[Paragraph] = []
-    seen_exact: set[str] = set()
-    seen_shingles: list[set] = []
-    for s, e in kept:
-        content = unicodedata.normalize("NFC", text[s:e])
-        norm = _norm(content)
-        if norm in seen_exact:
-            drop("duplicate", s, e)
-            continue
-        sh = _shingles(content)
-        if any(_jaccard(sh, other) >= 0.8 for other in seen_shingles):
-            drop("near-duplicate", s, e)
-            continue
-        seen_exact.add(norm)
-        seen_shingles.append(sh)
-        paragraphs.append(Paragraph(len(paragraphs) + 1, content, s, e))
-
+    paragraphs = _unique_paragraphs(text, kept, drop)
     meta = _complete_meta(meta, title, dateline_date, signature, paragraphs)
     dropped.sort(key=lambda d: d.start)
     return Document(doc_id, meta, tuple(paragraphs), tuple(dropped), file_hash)

@@ -294,30 +294,15 @@ class Index:
                 break
         return out
 
-    def answer(
-        self,
-        question: str,
-        history: list[dict] | None = None,
-        *,
-        k: int = 5,
-        passages: Sequence[Passage] | None = None,
-        doc_ids: Iterable[str] | None = None,
-        date_from: str | None = None,
-        date_to: str | None = None,
-    ) -> Answer:
-        """A short extractive answer with numbered citations (see ``qa.answering``)."""
+    def answer(self, question: str, history: list[dict] | None = None, **options: Any) -> Answer:
+        """A short extractive answer with numbered citations.
+
+        ``options`` are those of ``qa.answering.answer`` (``k``, ``passages``, ``doc_ids``,
+        ``date_from``, ``date_to``), forwarded as they are so the two never drift apart.
+        """
         from qa.answering import answer as _answer
 
-        return _answer(
-            self,
-            question,
-            history,
-            k=k,
-            passages=passages,
-            doc_ids=doc_ids,
-            date_from=date_from,
-            date_to=date_to,
-        )
+        return _answer(self, question, history, **options)
 
     # --- staleness --------------------------------------------------------------------------
 

@@ -383,12 +383,9 @@ class OnnxEncoder:
         out = np.empty((len(texts), self.dim), dtype=np.float32)
         starts = range(0, len(order), batch_size)
         if show_progress:
-            try:
-                from tqdm.auto import tqdm
+            from tqdm.auto import tqdm  # a dependency of huggingface_hub and tokenizers' users
 
-                starts = tqdm(starts, desc="onnx encode", unit="batch")
-            except ImportError:
-                pass
+            starts = tqdm(starts, desc="onnx encode", unit="batch")
         for start in starts:
             idx = order[start : start + batch_size]
             width = int(lengths[idx[0]])

@@ -10,9 +10,7 @@ from pathlib import Path
 import pytest
 
 QA = Path(__file__).resolve().parent.parent / "qa"
-MODULES = sorted(
-    "qa" if p.name == "__init__.py" else f"qa.{p.stem}" for p in QA.glob("*.py")
-)
+MODULES = sorted("qa" if p.name == "__init__.py" else f"qa.{p.stem}" for p in QA.glob("*.py"))
 # Modules that may import the ``qa`` facade: the entry points above it. Core modules never do
 # (the facade imports them). qa.evaluation still does (its default index); issue 15 item 4
 # makes it a package, which removes that import.
