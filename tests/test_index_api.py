@@ -293,3 +293,12 @@ def test_onnx_export_is_kept_next_to_the_index_unless_qa_model_cache_says(tmp_pa
     assert get_encoder(cache_dir=tmp_path / "index" / ".models").cache_dir == tmp_path / "shared"
     monkeypatch.setenv("QA_BACKEND", "onnx")
     assert get_encoder().model_id == "all-MiniLM-L6-v2+onnx"
+
+
+def test_derived_tables_are_cached_properties_computed_once(fake_index):
+    assert fake_index.idf is fake_index.idf
+    assert fake_index.row_by_id is fake_index.row_by_id
+    assert fake_index.row_by_id[fake_index.passages[7].passage_id] == 7
+    assert len(fake_index.idf) == len(
+        {t for p in fake_index.passages for t in qa.lexical.tokenize(p.text)}
+    )
