@@ -943,9 +943,9 @@ class _Extractor:
                 # belongs to the event after it.
                 for a, b, _, _ in persons_all:
                     nxt = mentions[i + 1][1] if i + 1 < len(mentions) else -1
-                    if nxt >= b and re.fullmatch(r"['’]s?\s*(?:\w+\s+)?", s.text[b:nxt]):
+                    if nxt >= b and re.fullmatch(r"(?:['’]s?)?\s*(?:\w+\s+)?", s.text[b:nxt]):
                         cend = min(cend, a)
-                    if i and ts >= b and re.fullmatch(r"['’]s?\s*(?:\w+\s+)?", s.text[b:ts]) and a < cstart:
+                    if i and ts >= b and re.fullmatch(r"(?:['’]s?)?\s*(?:\w+\s+)?", s.text[b:ts]) and a < cstart:
                         cstart = a
                 clause = (cstart, cend)
                 d = self._clause_date(dates, clause, ts)
