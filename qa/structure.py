@@ -775,16 +775,34 @@ def _sentences(docs: Sequence[Document]) -> list[_Sent]:
     return out
 
 
+def _needs_ner(text: str) -> bool:
+    """Whether spaCy can add anything the patterns cannot: a sentence that reports an event
+    (its place comes from spaCy's GPE spans) or holds a run of two or more capitalised words
+    with no title or office word in it (a name only the statistical model can vouch for)."""
+    if _triggers(text):
+        return True
+    # "in Europe", "from Geneva": a place spaCy can type; the two countries are title words.
+    for m in re.finditer(r"\b(?:in|to|from|at)\s+(?:the\s+)?([A-Z][\w-]+)", text):
+        if m.group(1).lower() not in _TITLE_WORDS and not re.match(_ORG_HEAD, m.group(1)):
+            return True
+    for run in _runs(text):
+        toks = [_clean_tok(t) for _, _, t in run]
+        if run[0][0] == 0:
+            toks = toks[1:]  # the sentence's first word is capitalised anyway
+        if len(toks) < 2:
+            continue
+        low = {t.lower() for t in toks}
+        if not low & (_TITLE_WORDS | _PEERAGE | _NOT_NAME) and not re.search(_ORG_HEAD, " ".join(toks)):
+            return True
+    return False
+
+
 def _attach_ents(sents: list[_Sent], docs: Sequence[Document]) -> None:
-    paras = [(d, p) for d in docs for p in d.paragraphs]
-    ents = _ner([p.text for _, p in paras])
-    by_para: dict[tuple[str, int], list[tuple[int, int, str]]] = {}
-    for (d, p), es in zip(paras, ents):
-        by_para[(d.doc_id, p.number)] = es
-    for s in sents:
-        for a, b, label in by_para.get((s.doc.doc_id, s.para), ()):
-            if a >= s.start and b <= s.end:
-                s.ents.append((a - s.start, b - s.start, label))
+    # NER costs ~10 ms a paragraph on these machines, most of extraction's time; sentences
+    # the patterns fully explain are skipped.
+    todo = [s for s in sents if _needs_ner(s.text)]
+    for s, ents in zip(todo, _ner([s.text for s in todo])):
+        s.ents.extend(ents)
 
 
 class _Extractor:
