@@ -3,6 +3,7 @@
     python bench/eval_structure.py            # precision/recall against tests/data/structure-gold.json
     python bench/eval_structure.py --cost     # also: spaCy load, extraction time, ms per 1,000 paragraphs
     python bench/eval_structure.py --json     # the figures as JSON
+    python bench/eval_structure.py --questions  # also: tests/data/cross-article.jsonl through the router
 
 Events are matched one to one, greedily by score: an extracted event may match a gold event of
 the same kind on the same date, or of the same kind whose source paragraphs overlap, or of any
@@ -29,6 +30,8 @@ from qa.lexical import fold  # noqa: E402
 from qa.structure import Structure, _topic_words, extract  # noqa: E402
 
 GOLD = ROOT / "tests" / "data" / "structure-gold.json"
+CROSS = ROOT / "tests" / "data" / "cross-article.jsonl"
+NORMAL_SETS = (ROOT / "tests" / "data" / "dev.jsonl", ROOT / "tests" / "data" / "test.jsonl")
 
 
 def _key(name: str) -> str:
@@ -39,7 +42,14 @@ def _prf(tp: int, n_pred: int, n_gold: int) -> dict[str, float]:
     p = tp / n_pred if n_pred else 0.0
     r = tp / n_gold if n_gold else 0.0
     f = 2 * p * r / (p + r) if p + r else 0.0
-    return {"precision": round(p, 3), "recall": round(r, 3), "f1": round(f, 3), "tp": tp, "pred": n_pred, "gold": n_gold}
+    return {
+        "precision": round(p, 3),
+        "recall": round(r, 3),
+        "f1": round(f, 3),
+        "tp": tp,
+        "pred": n_pred,
+        "gold": n_gold,
+    }
 
 
 def _paras(sources: list) -> set[tuple[str, int]]:
@@ -99,7 +109,11 @@ def evaluate(pred: Structure, gold: dict) -> dict:
     kind_ok = sum(gev[g]["kind"] == pev[p].kind for g, p in pairs)
     place_ok = sum(
         (not gev[g]["place"] and not pev[p].place)
-        or (bool(gev[g]["place"]) and bool(pev[p].place) and _same_entity(gev[g]["place"], pev[p].place, idx))
+        or (
+            bool(gev[g]["place"])
+            and bool(pev[p].place)
+            and _same_entity(gev[g]["place"], pev[p].place, idx)
+        )
         or (bool(gev[g]["place"]) and _key(gev[g]["place"]) in _key(pev[p].place))
         for g, p in pairs
     )
@@ -121,7 +135,11 @@ def evaluate(pred: Structure, gold: dict) -> dict:
         used: set[int] = set()
         for gpart in gp:
             j = next(
-                (j for j, x in enumerate(pp) if j not in used and _same_entity(x.name, gpart["name"], idx)),
+                (
+                    j
+                    for j, x in enumerate(pp)
+                    if j not in used and _same_entity(x.name, gpart["name"], idx)
+                ),
                 None,
             )
             if j is None:
@@ -137,9 +155,13 @@ def evaluate(pred: Structure, gold: dict) -> dict:
     out["participants"]["side_accuracy"] = round(side_ok / tp, 3) if tp else 0.0
     out["entities"] = _entities(pred, gold, idx)
     out["agreements"], out["agreement_statuses"] = _agreements(pred, gold, pairs)
-    out["unmatched_gold_events"] = [gev[i]["id"] for i in range(len(gev)) if i not in {g for g, _ in pairs}]
+    out["unmatched_gold_events"] = [
+        gev[i]["id"] for i in range(len(gev)) if i not in {g for g, _ in pairs}
+    ]
     out["unmatched_pred_events"] = [
-        f"{e.date} {e.kind} {e.name or e.place}" for i, e in enumerate(pev) if i not in {p for _, p in pairs}
+        f"{e.date} {e.kind} {e.name or e.place}"
+        for i, e in enumerate(pev)
+        if i not in {p for _, p in pairs}
     ]
     return out
 
@@ -168,11 +190,14 @@ def _entities(pred: Structure, gold: dict, idx: dict[str, str]) -> dict:
                     r_tp += e is not None and any(_role_ok(r, role) for r, _ in e.roles)
             res["roles"] = _prf(r_tp, r_pred, r_n)
             canon = sum(
-                _key(matched[g["name"]].name) == _key(g["name"]) and matched[g["name"]].name == g["name"]
+                _key(matched[g["name"]].name) == _key(g["name"])
+                and matched[g["name"]].name == g["name"]
                 for g in gk
                 if g["name"] in matched
             )
-            res["person"]["canonical_name_exact"] = round(canon / len(matched), 3) if matched else 0.0
+            res["person"]["canonical_name_exact"] = (
+                round(canon / len(matched), 3) if matched else 0.0
+            )
     return res
 
 
@@ -192,7 +217,10 @@ def _agreements(pred: Structure, gold: dict, pairs: list[tuple[int, int]]) -> tu
             j = len(aw & gw) / len(aw | gw) if aw | gw else float(same_kind)
             if same_kind and (j > best_j or (not aw and not gw)):
                 best, best_j = g, j
-        if best is not None and (best_j >= 0.3 or best["kind"] in ("joint statement", "joint declaration", "training programme")):
+        if best is not None and (
+            best_j >= 0.3
+            or best["kind"] in ("joint statement", "joint declaration", "training programme")
+        ):
             matched[best["id"]] = a
     ag = _prf(len(matched), len(pred.agreements), len(gold["agreements"]))
     gold_event_of = {gold["events"][g]["id"]: pred.events[p].id for g, p in pairs}
@@ -211,6 +239,40 @@ def _agreements(pred: Structure, gold: dict, pairs: list[tuple[int, int]]) -> tu
     n_pred = sum(len([x for x in a.events if x.event_id]) for a in pred.agreements)
     st = {"event_links": _prf(tp_ev, n_pred, n_gold), "statuses": _prf(tp_st, n_pred, n_gold)}
     return ag, st
+
+
+def eval_questions(structure: Structure, path: Path = CROSS) -> dict:
+    """Route accuracy, recall of expected items and events on the cross-article questions, and
+    how many ordinary questions of the dev and test sets the router takes (should be none)."""
+    from qa.structured_answer import route, structured_answer
+
+    n = route_ok = items = n_items = evs = n_evs = 0
+    for line in path.read_text(encoding="utf-8").splitlines():
+        q = json.loads(line)
+        n += 1
+        route_ok += route(q["question"]) == q["route"]
+        ans = structured_answer(q["question"], structure)
+        text = _key(" ".join(r.text for r in ans.rows))
+        n_items += len(q["items"])
+        items += sum(_key(i) in text for i in q["items"])
+        got = {(r.date, structure.event(r.event_id).kind) for r in ans.rows if r.event_id}
+        n_evs += len(q["expected_events"])
+        evs += sum(
+            any(d.startswith(e["date"]) and k == e["kind"] for d, k in got)
+            for e in q["expected_events"]
+        )
+    normal = routed = 0
+    for f in NORMAL_SETS:
+        for line in f.read_text(encoding="utf-8").splitlines():
+            normal += 1
+            routed += route(json.loads(line)["question"]) is not None
+    return {
+        "questions": n,
+        "route_accuracy": round(route_ok / n, 3) if n else 0.0,
+        "item_recall": round(items / n_items, 3) if n_items else 0.0,
+        "expected_event_recall": round(evs / n_evs, 3) if n_evs else 0.0,
+        "ordinary_questions_routed": f"{routed}/{normal}",
+    }
 
 
 def cost(docs: list) -> dict:
@@ -258,19 +320,25 @@ def main() -> None:
     ap.add_argument("--gold", default=str(GOLD))
     ap.add_argument("--cost", action="store_true")
     ap.add_argument("--json", action="store_true")
+    ap.add_argument("--questions", action="store_true")
     args = ap.parse_args()
     docs = list(load_corpus(args.corpus).documents)
     gold = json.loads(Path(args.gold).read_text(encoding="utf-8"))
     measured = cost(docs) if args.cost else None  # first, so spaCy's load is timed cold
-    res = evaluate(extract(docs), gold)
+    structure = extract(docs)
+    res = evaluate(structure, gold)
     if measured:
         res["cost"] = measured
+    if args.questions:
+        res["cross_questions"] = eval_questions(structure)
     if args.json:
         print(json.dumps(res, indent=1, ensure_ascii=False))
         return
     for name in ("events", "event_dates", "participants"):
         print(f"{name:22} " + "  ".join(f"{k}={v}" for k, v in res[name].items()))
-    print(f"{'matched events':22} " + "  ".join(f"{k}={v}" for k, v in res["matched_events"].items()))
+    print(
+        f"{'matched events':22} " + "  ".join(f"{k}={v}" for k, v in res["matched_events"].items())
+    )
     for kind, v in res["entities"].items():
         print(f"{'entities/' + kind:22} " + "  ".join(f"{k}={x}" for k, x in v.items()))
     print(f"{'agreements':22} " + "  ".join(f"{k}={v}" for k, v in res["agreements"].items()))
@@ -280,6 +348,8 @@ def main() -> None:
     print("unmatched extracted events:", "; ".join(res["unmatched_pred_events"]) or "none")
     if args.cost:
         print("cost:", "  ".join(f"{k}={v}" for k, v in res["cost"].items()))
+    if args.questions:
+        print("cross questions:", "  ".join(f"{k}={v}" for k, v in res["cross_questions"].items()))
 
 
 if __name__ == "__main__":

@@ -328,23 +328,39 @@ _EVENT_PATTERNS: tuple[tuple[str, re.Pattern[str]], ...] = tuple(
     (kind, re.compile(rx))
     for kind, rx in (
         ("phone call", r"(?i:\b(?:phone|telephone|video)[ -](?:call|talks|conversation)s?\b)"),
-        ("reception", r"\b(?:hosted|held|gave) a reception\b|\breception\b(?! (?:centre|center|desk))"),
+        (
+            "reception",
+            r"\b(?:hosted|held|gave) a reception\b|\breception\b(?! (?:centre|center|desk))",
+        ),
         ("reception", r"\breceived (?=(?:a |the )?(?:[A-Z]|delegation))"),
-        ("talks", r"\b(?:held|hold|holds|holding|had|have) talks\b|\b(?:the |their |in )talks\b|\btalks (?:with|between)\b"),
-        ("working session", r"\b(?:[Ww]orked|[Ww]orking) with\b(?= (?:the )?[A-Z])|\bworking sessions?\b"),
-        ("visit", r"\b(?:working|official|state|study|return|courtesy) visit\b|\b[Vv]isit(?:ed|ing)? (?:to )?(?=(?:the )?[A-Z])|\b(?:his|her|their|the|a|’s|'s) visits?\b|\bvisits? to\b"),
-        ("dialogue", r"\b(?:[A-Z0-9][\w-]*\s+|[–-]\s+|and\s+)*Dialogue\b|\b(?:first|second|third|fourth|fifth|sixth|\d+(?:st|nd|rd|th))\s+(?:[\w–-]+\s+){0,6}?dialogue\b|\bdialogue\b(?! mechanism| framework)"),
+        (
+            "talks",
+            r"\b(?:held|hold|holds|holding|had|have) talks\b|\b(?:the |their |in )talks\b|\btalks (?:with|between)\b",
+        ),
+        (
+            "working session",
+            r"\b(?:[Ww]orked|[Ww]orking) with\b(?= (?:the )?[A-Z])|\bworking sessions?\b",
+        ),
+        (
+            "visit",
+            r"\b(?:working|official|state|study|return|courtesy) visit\b|\b[Vv]isit(?:ed|ing)? (?:to )?(?=(?:the )?[A-Z])|\b(?:his|her|their|the|a|’s|'s) visits?\b|\bvisits? to\b",
+        ),
+        (
+            "dialogue",
+            r"\b(?:[A-Z0-9][\w-]*\s+|[–-]\s+|and\s+)*Dialogue\b|\b(?:first|second|third|fourth|fifth|sixth|\d+(?:st|nd|rd|th))\s+(?:[\w–-]+\s+){0,6}?dialogue\b|\bdialogue\b(?! mechanism| framework)",
+        ),
         ("conference", r"\b(?:[A-Z0-9][\w-]*\s+)+Conference\b|\bconference\b(?<!video conference)"),
         ("meeting", r"\b(?:met with|meeting with|held a meeting|had a meeting)\b"),
     )
 )
-_ORDINAL = r"(?:first|second|third|fourth|fifth|sixth|seventh|eighth|ninth|tenth|\d+(?:st|nd|rd|th))"
+_ORDINAL = (
+    r"(?:first|second|third|fourth|fifth|sixth|seventh|eighth|ninth|tenth|\d+(?:st|nd|rd|th))"
+)
 _FUTURE = re.compile(
     r"\b(?:will|shall|this coming|upcoming|plan(?:s|ned)? to|to organi[sz]e|organi[sz]ation(?: of)?"
     r"(?: the)?|organi[sz]ing|to be held|next)\b",
     re.IGNORECASE,
 )
-_BACKREF = re.compile(r"^(?:at|during|in|after|on the sidelines of|following|within the framework of)\s+the\b", re.IGNORECASE)
 
 
 # --- dates -----------------------------------------------------------------------------------
@@ -367,7 +383,9 @@ _DATE_RE = re.compile(
 )
 
 
-def _resolve(month: int, day: int | None, year: int | None, anchor: str, ahead: bool) -> tuple[str, bool]:
+def _resolve(
+    month: int, day: int | None, year: int | None, anchor: str, ahead: bool
+) -> tuple[str, bool]:
     """ISO date for a month/day whose year may be missing, and whether the year was taken from
     the article's date. Without a year, the date is the latest one not after the article's date
     (news reports the past), unless the text points ahead ("this coming October")."""
@@ -392,7 +410,9 @@ def _resolve(month: int, day: int | None, year: int | None, anchor: str, ahead: 
         return f"{year:04d}-{month:02d}", taken
 
 
-def parse_dates(text: str, anchor: str, anchor_inferred: bool = False) -> list[tuple[int, int, _Date]]:
+def parse_dates(
+    text: str, anchor: str, anchor_inferred: bool = False
+) -> list[tuple[int, int, _Date]]:
     """Date expressions in ``text`` as ``(start, end, date)``, resolved against ``anchor``
     (the article's ISO date). A year taken from an inferred anchor makes the date inferred."""
     out: list[tuple[int, int, _Date]] = []
@@ -423,7 +443,9 @@ def parse_dates(text: str, anchor: str, anchor_inferred: bool = False) -> list[t
             if not (day or y or g["pre"]):
                 continue  # a bare month name ("May") is too often something else
             ahead = bool(g["pre"] and g["pre"].lower() in ("this coming", "next"))
-            iso, taken = _resolve(month, int(day) if day else None, int(y) if y else None, anchor, ahead)
+            iso, taken = _resolve(
+                month, int(day) if day else None, int(y) if y else None, anchor, ahead
+            )
             if not iso:
                 continue
             end = ""
@@ -552,7 +574,11 @@ def _role_before(sent: str, start: int) -> str:
         bare = w.strip("(),")
         if w.endswith((",", ";", ":")):
             break
-        if bare[:1].isupper() or bare.lower() in ("of", "for", "at", "the", "to") or w.startswith("("):
+        if (
+            bare[:1].isupper()
+            or bare.lower() in ("of", "for", "at", "the", "to")
+            or w.startswith("(")
+        ):
             kept.append(w)
             if len(kept) > 14:
                 break
@@ -571,12 +597,36 @@ def _role_before(sent: str, start: int) -> str:
     return phrase
 
 
-_OPENERS = {"furthermore", "moreover", "however", "meanwhile", "also", "additionally", "then", "later", "according", "as", "when", "while", "after", "before", "during", "in", "on", "at", "for", "with"}
+_OPENERS = {
+    "furthermore",
+    "moreover",
+    "however",
+    "meanwhile",
+    "also",
+    "additionally",
+    "then",
+    "later",
+    "according",
+    "as",
+    "when",
+    "while",
+    "after",
+    "before",
+    "during",
+    "in",
+    "on",
+    "at",
+    "for",
+    "with",
+}
 
 
 def _role_after(sent: str, end: int) -> str:
     """An appositive role after a name: ", Minister of Public Security," or ", Politburo member"."""
-    m = re.match(r"(?:\s+[A-Z]{2,4})*,\s+((?:[A-Z][\w()'’-]*|of|for|at|the|and|in)(?:\s+(?:[A-Z][\w()'’-]*|of|for|at|the|and|in|member))*)", sent[end:])
+    m = re.match(
+        r"(?:\s+[A-Z]{2,4})*,\s+((?:[A-Z][\w()'’-]*|of|for|at|the|and|in)(?:\s+(?:[A-Z][\w()'’-]*|of|for|at|the|and|in|member))*)",
+        sent[end:],
+    )
     if not m:
         return ""
     phrase = m.group(1)
@@ -598,9 +648,12 @@ def _split_roles(phrase: str) -> list[str]:
         rank: list[str] = []
         while toks and toks[-1].lower() in _RANK_WORDS:
             rank.insert(0, toks.pop())
-        if toks and any(t.strip("()").lower() in _ROLE_HEADS for t in toks):
-            out.append(" ".join(toks))
-        elif toks and toks[-1].lower() == "member":
+        if (
+            toks
+            and any(t.strip("()").lower() in _ROLE_HEADS for t in toks)
+            or toks
+            and toks[-1].lower() == "member"
+        ):
             out.append(" ".join(toks))
         if rank:
             out.append(" ".join(rank))
@@ -623,7 +676,11 @@ def _person_mentions(sent: str, person_spans: list[tuple[int, int]]) -> list[_Pe
         peer = ""
         if last_title >= 0 and toks[last_title][2].lower() in _PEERAGE:
             peer = toks[last_title][2]
-        if last_title >= 0 and last_title + 1 < len(toks) and toks[last_title][2].lower() in _PEERAGE:
+        if (
+            last_title >= 0
+            and last_title + 1 < len(toks)
+            and toks[last_title][2].lower() in _PEERAGE
+        ):
             peer = toks[last_title][2]
         # Post-nominal letters ("DL", "MP", "OBE") close a name.
         while name_toks and re.fullmatch(r"[A-Z]{2,4}", name_toks[-1][2]):
@@ -665,7 +722,9 @@ def _person_mentions(sent: str, person_spans: list[tuple[int, int]]) -> list[_Pe
         roles = _split_roles(_role_before(sent, s))
         roles = [r for r in roles if r] + _split_roles(_role_after(sent, e))
         short = len(name.split()) == 1
-        out.append(_PersonMention(s, e, name, title_imm or title, tuple(dict.fromkeys(roles)), short))
+        out.append(
+            _PersonMention(s, e, name, title_imm or title, tuple(dict.fromkeys(roles)), short)
+        )
     return out
 
 
@@ -678,7 +737,9 @@ _ORG_HEAD = (
 _ORG_RE = re.compile(
     rf"\b(?:(?:the|its)\s+)?((?:[A-Z][\w'’-]*\s+){{0,4}}{_ORG_HEAD}(?:\s+(?:of|for|in)\s+(?:the\s+)?(?:[A-Z][\w-]*)(?:\s+(?:and\s+)?[A-Z][\w-]*)*)?)(?:\s*\((?P<acr>[A-Z][A-Za-z]{{1,6}})\))?"
 )
-_AGREEMENT_WORDS = re.compile(r"\b(?:memorand|mou|statement|declaration|dialogue|agreement|partnership)", re.I)
+_AGREEMENT_WORDS = re.compile(
+    r"\b(?:memorand|mou|statement|declaration|dialogue|agreement|partnership)", re.I
+)
 
 
 _GENERIC_ORGS = {"government", "embassy", "parliament", "police", "national assembly"}
@@ -741,7 +802,9 @@ class _EventDraft:
     trigger_sent: _Sent | None = None
     main: bool = False
     date_own: bool = False
-    agreements: list[tuple[str, str, str, _Sent]] = field(default_factory=list)  # key,status,by,sent
+    agreements: list[tuple[str, str, str, _Sent]] = field(
+        default_factory=list
+    )  # key,status,by,sent
 
 
 @dataclass
@@ -792,7 +855,9 @@ def _needs_ner(text: str) -> bool:
         if len(toks) < 2:
             continue
         low = {t.lower() for t in toks}
-        if not low & (_TITLE_WORDS | _PEERAGE | _NOT_NAME) and not re.search(_ORG_HEAD, " ".join(toks)):
+        if not low & (_TITLE_WORDS | _PEERAGE | _NOT_NAME) and not re.search(
+            _ORG_HEAD, " ".join(toks)
+        ):
             return True
     return False
 
@@ -820,6 +885,8 @@ class _Extractor:
         self.sent_persons: dict[int, list[tuple[int, int, str, tuple[str, ...]]]] = {}
         self.sent_orgs: dict[int, list[tuple[int, int, str]]] = {}
         self.sent_places: dict[int, list[tuple[int, int, str]]] = {}
+        # (topic key, kind, surface, sentence, event draft, status, proposer key)
+        self.agreement_mentions: list[tuple] = []
 
     # people
     def _cluster_for(self, name: str, doc_id: str) -> str | None:
@@ -846,7 +913,11 @@ class _Extractor:
                 pending.append((s, pm))
         # Full names first, so short forms and partial spaCy spans find their cluster.
         for s, pm in sorted(pending, key=lambda x: -len(x[1].name.split())):
-            if pm.short or len(pm.name.split()) < 2 and not pm.name.lower().startswith(tuple(_PEERAGE)):
+            if (
+                pm.short
+                or len(pm.name.split()) < 2
+                and not pm.name.lower().startswith(tuple(_PEERAGE))
+            ):
                 continue
             key = self._cluster_for(pm.name, s.doc.doc_id) if len(pm.name.split()) < 3 else None
             key = key or _name_key(pm.name)
@@ -887,7 +958,12 @@ class _Extractor:
                     continue
                 # An office inside a person's title ("Minister of Public Security To Lam") is a role.
                 tail = s.text[b : b + 40]
-                if persons and re.match(r"\s+(?:[A-Z][\w.]*\s+){0,3}[A-Z]", tail) and any(pa >= b for pa, _, _, _ in persons) and any(pa - b < 40 and pa >= b for pa, _, _, _ in persons):
+                if (
+                    persons
+                    and re.match(r"\s+(?:[A-Z][\w.]*\s+){0,3}[A-Z]", tail)
+                    and any(pa >= b for pa, _, _, _ in persons)
+                    and any(pa - b < 40 and pa >= b for pa, _, _, _ in persons)
+                ):
                     continue
                 self._add_org(s, a, b, name, acr, text)
             for a, b, lab in s.ents:
@@ -910,8 +986,7 @@ class _Extractor:
             # Every country has one: "the British Government" is not "the Government of Vietnam".
             key = f"{side.lower()} {key}".strip()
         if acr and acr in self.orgs:
-            key = acr_key = self.orgs[acr].key
-            del acr_key
+            key = self.orgs[acr].key
         if name.isupper() and len(name) <= 6:
             # An acronym: the organisation whose initials it spells, if one is known.
             for k, c in self.orgs.items():
@@ -946,9 +1021,13 @@ class _Extractor:
         for s in sents:
             if s.first_in_para:
                 para_touched = []
-                if pointer is not None and main is not None and pointer is not main:
-                    if not _same_occasion(pointer, main):
-                        pointer = main
+                if (
+                    pointer is not None
+                    and main is not None
+                    and pointer is not main
+                    and not _same_occasion(pointer, main)
+                ):
+                    pointer = main
             mentions = _triggers(s.text)
             dates = parse_dates(s.text, anchor, anchor_inf)
             persons_all = self.sent_persons.get(id(s), [])
@@ -963,7 +1042,12 @@ class _Extractor:
                     nxt = mentions[i + 1][1] if i + 1 < len(mentions) else -1
                     if nxt >= b and re.fullmatch(r"(?:['’]s?)?\s*(?:\w+\s+)?", s.text[b:nxt]):
                         cend = min(cend, a)
-                    if i and ts >= b and re.fullmatch(r"(?:['’]s?)?\s*(?:\w+\s+)?", s.text[b:ts]) and a < cstart:
+                    if (
+                        i
+                        and ts >= b
+                        and re.fullmatch(r"(?:['’]s?)?\s*(?:\w+\s+)?", s.text[b:ts])
+                        and a < cstart
+                    ):
                         cstart = a
                 clause = (cstart, cend)
                 d = self._clause_date(dates, clause, ts)
@@ -972,12 +1056,15 @@ class _Extractor:
                 orgs = self._clause_orgs(s, clause, ts, te, persons)
                 place = self._place(s, kind, ts, te, obj, clause)
                 subject = s.text[: mentions[0][1]].rsplit(",", 1)[-1]
-                if main is not None and re.search(r"\bdelegation\b", subject) and not any(
-                    self.people.get(k) and _person_side(k, r) == VN for k, r in persons
+                if (
+                    main is not None
+                    and re.search(r"\bdelegation\b", subject)
+                    and not any(self.people.get(k) and _person_side(k, r) == VN for k, r in persons)
                 ):
                     persons = [p for p in main.persons if p not in persons] + persons
                 definite = re.search(
-                    r"\b(?:the|their|these|this|its)\s+(?:[\w-]+\s+){0,2}$", s.text[max(0, ts - 30) : ts]
+                    r"\b(?:the|their|these|this|its)\s+(?:[\w-]+\s+){0,2}$",
+                    s.text[max(0, ts - 30) : ts],
                 ) is not None or s.text[ts:te].lower().startswith(("the ", "their "))
                 target = None
                 if nkey:
@@ -986,7 +1073,14 @@ class _Extractor:
                     target = next((x for x in reversed(drafts) if x.kind == kind), None)
                 elif kind in ("working session", "visit") and place and not d.iso:
                     target = next((x for x in drafts if x.kind == kind and x.place == place), None)
-                if target is None and definite and not nkey and not d.iso and not place and not persons:
+                if (
+                    target is None
+                    and definite
+                    and not nkey
+                    and not d.iso
+                    and not place
+                    and not persons
+                ):
                     continue  # "these visits", "the talks" with nothing to refer back to
                 if target is None:
                     target = _EventDraft(kind, doc.doc_id, d, name, nkey, place)
@@ -1007,11 +1101,16 @@ class _Extractor:
                         target.place = place
                     if name and len(name) > len(target.name):
                         target.name = name
-                if d.relative and not d.iso and main is not None and main is not target:
+                if (
+                    d.relative
+                    and not d.iso
+                    and main is not None
+                    and main is not target
+                    and main.date.iso
+                ):
                     # "on the same day": the day of the event the article reports.
-                    if main.date.iso:
-                        target.date = replace(main.date, inferred=True)
-                        target.date_own = True
+                    target.date = replace(main.date, inferred=True)
+                    target.date_own = True
                 if _FUTURE.search(s.text[max(0, ts - 60) : ts]) or (
                     target.date.iso and anchor and target.date.iso[:7] > anchor[:7]
                 ):
@@ -1047,13 +1146,17 @@ class _Extractor:
             self._agreements(s, about)
         self.events.extend(drafts)
 
-    def _clause_date(self, dates: list[tuple[int, int, _Date]], clause: tuple[int, int], ts: int) -> _Date:
+    def _clause_date(
+        self, dates: list[tuple[int, int, _Date]], clause: tuple[int, int], ts: int
+    ) -> _Date:
         inside = [d for a, b, d in dates if clause[0] <= a < clause[1]]
         if not inside:
             return _Date("")
         return inside[0]
 
-    def _clause_persons(self, s: _Sent, clause: tuple[int, int], ts: int, speakers: bool = False) -> list[tuple[str, tuple[str, ...]]]:
+    def _clause_persons(
+        self, s: _Sent, clause: tuple[int, int], ts: int, speakers: bool = False
+    ) -> list[tuple[str, tuple[str, ...]]]:
         out: list[tuple[str, tuple[str, ...]]] = []
         for a, b, key, roles in self.sent_persons.get(id(s), []):
             if not clause[0] <= a < clause[1]:
@@ -1067,7 +1170,9 @@ class _Extractor:
             out.append((key, roles))
         return out
 
-    def _clause_orgs(self, s: _Sent, clause: tuple[int, int], ts: int, te: int, persons: list) -> list[str]:
+    def _clause_orgs(
+        self, s: _Sent, clause: tuple[int, int], ts: int, te: int, persons: list
+    ) -> list[str]:
         out = []
         for a, b, key in self.sent_orgs.get(id(s), []):
             if not clause[0] <= a < clause[1]:
@@ -1080,12 +1185,14 @@ class _Extractor:
             out.append(key)
         return out
 
-    def _place(self, s: _Sent, kind: str, ts: int, te: int, obj: str, clause: tuple[int, int]) -> str:
+    def _place(
+        self, s: _Sent, kind: str, ts: int, te: int, obj: str, clause: tuple[int, int]
+    ) -> str:
         if obj:
-            for a, b, key in self.sent_orgs.get(id(s), []):
+            for a, _b, key in self.sent_orgs.get(id(s), []):
                 if a >= te and a - te < 25:
                     return key
-        for a, b, canon in self.sent_places.get(id(s), []):
+        for a, _b, canon in self.sent_places.get(id(s), []):
             if clause[0] <= a < clause[1] and a >= ts - 80:
                 before = s.text[max(0, a - 12) : a].lower()
                 if re.search(r"\b(?:in|to|at)\s+(?:the\s+)?$", before):
@@ -1102,22 +1209,35 @@ class _Extractor:
         text = s.text
         before = text[:a]
         i = self.sent_pos[id(s)]
-        prev = self.sents[i - 1] if i and self.sents[i - 1].doc is s.doc and self.sents[i - 1].para == s.para else None
+        prev = (
+            self.sents[i - 1]
+            if i and self.sents[i - 1].doc is s.doc and self.sents[i - 1].para == s.para
+            else None
+        )
         # An enumeration split by a stray full stop keeps the verb of the sentence before.
-        lead = prev.text if prev is not None and not re.search(r"\b[a-z]+(?:ed|s)\b", before) else ""
+        lead = (
+            prev.text if prev is not None and not re.search(r"\b[a-z]+(?:ed|s)\b", before) else ""
+        )
         around = (lead + " " + before + text[b : b + 40]).lower()
         by = ""
-        pm = re.search(r"\b(propos\w*|suggest\w*|urg\w*|called (?:on|for)|recommend\w*)\b", before, re.I)
+        pm = re.search(
+            r"\b(propos\w*|suggest\w*|urg\w*|called (?:on|for)|recommend\w*)\b", before, re.I
+        )
         if pm:
             by = self._subject(s, pm.start())
         if re.search(r"\b(?:negotiate|soon sign|sign)\b", around) and pm:
             return "proposed", by
-        if re.search(r"\bsigned\s+(?:a|an|the)\s*$", before[-20:] + " ", re.I) or re.search(r"\bsigned\s+(?:a|an|the)\s+$", before, re.I):
+        if re.search(r"\bsigned\s+(?:a|an|the)\s*$", before[-20:] + " ", re.I) or re.search(
+            r"\bsigned\s+(?:a|an|the)\s+$", before, re.I
+        ):
             return "signed", ""
         new = kind == "training programme"
         if pm:
             return ("proposed" if new else "reaffirmed"), by
-        if re.search(r"\b(?:agreed|agree|pledged|committed|will|continue\w*|reaffirm\w*|affirm\w*|realis\w*|realiz\w*)\b", around):
+        if re.search(
+            r"\b(?:agreed|agree|pledged|committed|will|continue\w*|reaffirm\w*|affirm\w*|realis\w*|realiz\w*)\b",
+            around,
+        ):
             return ("agreed" if new else "reaffirmed"), ""
         if re.search(r"\b(?:implement\w*|maintain\w*|had many|carried out)\b", around):
             return "implemented", ""
@@ -1141,8 +1261,6 @@ class _Extractor:
                     return full[0][2]
         return ""
 
-    agreement_mentions: list = []
-
 
 def acr_match(acr: str, c: _OrgCluster) -> bool:
     """Whether an acronym spells the initials of one of an organisation's names."""
@@ -1163,15 +1281,6 @@ def _same_occasion(ev: _EventDraft, main: _EventDraft) -> bool:
     return bool(ev.date.iso) and ev.date.iso == main.date.iso
 
 
-def _previous(drafts: list[_EventDraft], t: _EventDraft) -> _EventDraft | None:
-    i = drafts.index(t)
-    for prev in reversed(drafts[:i]):
-        if prev.trigger_sent is not None and t.trigger_sent is not None and prev.trigger_sent.para == t.trigger_sent.para:
-            return prev
-    # The event a back-reference just touched in the same paragraph.
-    return None
-
-
 def _triggers(text: str) -> list[tuple[str, int, int, str]]:
     """Event words in a sentence, ``(kind, start, end, object)``, in order, overlaps removed."""
     found: list[tuple[str, int, int, str]] = []
@@ -1183,14 +1292,25 @@ def _triggers(text: str) -> list[tuple[str, int, int, str]]:
             obj = ""
             if kind in ("visit", "working session") and re.match(r"\s*(?:the\s+)?[A-Z]", text[b:]):
                 obj = "org"
-            if kind == "visit" and re.search(r"\bvisits?\b", m.group(), re.I) and re.search(r"\bthese visits\b", text[max(0, a - 6) : b], re.I):
+            if (
+                kind == "visit"
+                and re.search(r"\bvisits?\b", m.group(), re.I)
+                and re.search(r"\bthese visits\b", text[max(0, a - 6) : b], re.I)
+            ):
                 continue
             found.append((kind, a, b, obj))
     found.sort(key=lambda x: x[1])
     return found
 
 
-_ORD_NUM = {"1st": "first", "2nd": "second", "3rd": "third", "4th": "fourth", "5th": "fifth", "6th": "sixth"}
+_ORD_NUM = {
+    "1st": "first",
+    "2nd": "second",
+    "3rd": "third",
+    "4th": "fourth",
+    "5th": "fifth",
+    "6th": "sixth",
+}
 
 
 def _event_name(text: str, kind: str, ts: int, te: int) -> tuple[str, str]:
@@ -1201,7 +1321,9 @@ def _event_name(text: str, kind: str, ts: int, te: int) -> tuple[str, str]:
         return "", ""
     lo = max(0, ts - 100)
     window = text[lo:te]
-    ords = list(re.finditer(rf"\b(?:{_ORDINAL}\s+session\s+of\s+(?:the\s+)?)?{_ORDINAL}\b", window, re.I))
+    ords = list(
+        re.finditer(rf"\b(?:{_ORDINAL}\s+session\s+of\s+(?:the\s+)?)?{_ORDINAL}\b", window, re.I)
+    )
     name = ""
     for m in reversed(ords):
         if len(window[m.end() :].split()) <= 9:
@@ -1251,32 +1373,72 @@ def _agreement_mentions(text: str) -> list[tuple[frozenset[str], str, str, int, 
     for m in _AG_RE.finditer(text):
         if m.group("mou") or m.group("mou1"):
             topic = (m.group("topic") or m.group("topic1") or "").strip()
-            topic = re.split(r"\s+(?:between|signed|with|as well as|in order)\b|,\s+(?:the|as|which|particularly)\b", topic)[0]
+            topic = re.split(
+                r"\s+(?:between|signed|with|as well as|in order)\b|,\s+(?:the|as|which|particularly)\b",
+                topic,
+            )[0]
             if re.match(r"(?:on|of)\s+co-?operation in this (?:field|area)", topic):
-                ref = re.search(r"\b(?:with regard to|regarding|on)\s+([\w\s-]+?),", text[: m.start()], re.I)
+                ref = re.search(
+                    r"\b(?:with regard to|regarding|on)\s+([\w\s-]+?),", text[: m.start()], re.I
+                )
                 topic = "on " + ref.group(1) if ref else ""
             plural = bool(m.group("mou"))
-            parts = re.split(r",\s*(?:and\s+)?|\s+and\s+(?=\w+ing\b|\w+ \w+ issues)", re.sub(r"^(?:on|of|for|about)\s+", "", topic)) if plural else [re.sub(r"^(?:on|of|for|about)\s+", "", topic)]
+            parts = (
+                re.split(
+                    r",\s*(?:and\s+)?|\s+and\s+(?=\w+ing\b|\w+ \w+ issues)",
+                    re.sub(r"^(?:on|of|for|about)\s+", "", topic),
+                )
+                if plural
+                else [re.sub(r"^(?:on|of|for|about)\s+", "", topic)]
+            )
             for part in parts:
                 key = _topic_words(part)
-                surface = f"Memorandum of Understanding on {part.strip()}" if part.strip() else "Memorandum of Understanding"
+                surface = (
+                    f"Memorandum of Understanding on {part.strip()}"
+                    if part.strip()
+                    else "Memorandum of Understanding"
+                )
                 out.append((key, "memorandum of understanding", surface, m.start(), m.end()))
         elif m.group("joint"):
             topic = (m.group("jtopic") or "").strip()
             topic = re.split(r",?\s+(?:and\s+)?(?:the\s+)?(?=Memorand|MoU|Joint)", topic)[0]
-            kind = "joint statement" if "statement" in m.group("joint").lower() else "joint declaration"
+            kind = (
+                "joint statement"
+                if "statement" in m.group("joint").lower()
+                else "joint declaration"
+            )
             surface = (m.group("joint") + " " + topic).strip()
             out.append((_topic_words(topic), kind, surface, m.start(), m.end()))
         elif m.group("agr"):
             surface = re.sub(r"^(?:an?|the)\s+", "", m.group("agr").strip())
-            surface = re.split(r"\s+(?:to|in order|in the near future|for|so that|that|which|and|with)\b", surface)[0]
+            surface = re.split(
+                r"\s+(?:to|in order|in the near future|for|so that|that|which|and|with)\b", surface
+            )[0]
             key = _topic_words(surface.split(" on ", 1)[1])
-            kind = "extradition agreement" if "extradit" in surface.lower() else ("criminal records agreement" if "criminal record" in surface.lower() else "agreement")
+            kind = (
+                "extradition agreement"
+                if "extradit" in surface.lower()
+                else (
+                    "criminal records agreement"
+                    if "criminal record" in surface.lower()
+                    else "agreement"
+                )
+            )
             out.append((key, kind, surface, m.start(), m.end()))
         elif m.group("ext"):
-            out.append((frozenset({"extradit"}), "extradition agreement", m.group("ext"), m.start(), m.end()))
+            out.append(
+                (
+                    frozenset({"extradit"}),
+                    "extradition agreement",
+                    m.group("ext"),
+                    m.start(),
+                    m.end(),
+                )
+            )
         elif m.group("train"):
-            out.append((frozenset({"train"}), "training programme", m.group("train"), m.start(), m.end()))
+            out.append(
+                (frozenset({"train"}), "training programme", m.group("train"), m.start(), m.end())
+            )
     return out
 
 
@@ -1285,7 +1447,11 @@ def _agreement_mentions(text: str) -> list[tuple[frozenset[str], str, str, int, 
 
 def _best_name(names: Counter, variants: set) -> str:
     """The canonical form: the full form written with diacritics when the corpus has one."""
-    full = [n for n in variants if len(n.split()) >= 2 and not any(w.lower() in _TITLE_WORDS - _PEERAGE for w in n.split())]
+    full = [
+        n
+        for n in variants
+        if len(n.split()) >= 2 and not any(w.lower() in _TITLE_WORDS - _PEERAGE for w in n.split())
+    ]
     pool = full or list(variants)
     return max(pool, key=lambda n: (_has_marks(n), names.get(n, 0), len(n), n))
 
@@ -1296,7 +1462,6 @@ def extract(documents: Sequence[Document]) -> Structure:
     if not docs:
         return Structure()
     ex = _Extractor(docs)
-    ex.agreement_mentions = []
     ex.collect_people()
     ex.collect_orgs_places()
     ex.collect_events()
@@ -1306,7 +1471,9 @@ def extract(documents: Sequence[Document]) -> Structure:
     agreements, refs = _agreement_entities(ex, drafts)
     events = _events(drafts, ex, people, orgs, refs)
     roles_dated = _date_roles(people, ex, drafts)
-    entities = tuple(sorted(roles_dated + orgs + _place_entities(ex), key=lambda e: (e.kind, fold(e.name))))
+    entities = tuple(
+        sorted(roles_dated + orgs + _place_entities(ex), key=lambda e: (e.kind, fold(e.name)))
+    )
     return Structure(events, entities, agreements)
 
 
@@ -1318,12 +1485,30 @@ def _people_entities(ex: _Extractor) -> list[Entity]:
         name = _best_name(c.names, c.variants)
         variants = set(c.variants) | {fold(name).title() if _has_marks(name) else name}
         if _has_marks(name):
-            plain = " ".join(w.capitalize() if w.islower() else w for w in _strip_marks(name).split())
+            plain = " ".join(
+                w.capitalize() if w.islower() else w for w in _strip_marks(name).split()
+            )
             variants.add(plain)
         variants.add(name.split()[-1])
-        roles_flat = [r for s_roles in ex.sent_persons.values() for (_, _, k, roles) in s_roles if k == key for r in roles]
+        roles_flat = [
+            r
+            for s_roles in ex.sent_persons.values()
+            for (_, _, k, roles) in s_roles
+            if k == key
+            for r in roles
+        ]
         side = _person_side(name, roles_flat)
-        out.append(Entity(content_hash("person", key), name, "person", side, tuple(sorted(variants)), (), _dedupe(c.mentions)))
+        out.append(
+            Entity(
+                content_hash("person", key),
+                name,
+                "person",
+                side,
+                tuple(sorted(variants)),
+                (),
+                _dedupe(c.mentions),
+            )
+        )
     return out
 
 
@@ -1349,7 +1534,17 @@ def _org_entities(ex: _Extractor) -> list[Entity]:
         side = c.sides.most_common(1)[0][0] if c.sides else _side_of(name)
         if not side and any(_side_of(v) for v in c.variants):
             side = next(_side_of(v) for v in sorted(c.variants) if _side_of(v))
-        out.append(Entity(content_hash("org", c.key), name, "org", side, tuple(sorted(c.variants)), (), _dedupe(c.mentions)))
+        out.append(
+            Entity(
+                content_hash("org", c.key),
+                name,
+                "org",
+                side,
+                tuple(sorted(c.variants)),
+                (),
+                _dedupe(c.mentions),
+            )
+        )
     return out
 
 
@@ -1363,7 +1558,17 @@ def _place_entities(ex: _Extractor) -> list[Entity]:
     for key, c in sorted(ex.places.items()):
         name = max(c.names, key=lambda n: (c.names[n], n))
         side = _side_of(name)
-        out.append(Entity(content_hash("place", key), name, "place", side, tuple(sorted(c.variants)), (), _dedupe(c.mentions)))
+        out.append(
+            Entity(
+                content_hash("place", key),
+                name,
+                "place",
+                side,
+                tuple(sorted(c.variants)),
+                (),
+                _dedupe(c.mentions),
+            )
+        )
     return out
 
 
@@ -1381,7 +1586,9 @@ def _merge_drafts(drafts: list[_EventDraft], ex: _Extractor) -> list[_EventDraft
             if o.doc_id == d.doc_id:
                 continue
             same_name = d.name_key and d.name_key == o.name_key
-            shared = {p for p, _ in d.persons} & {p for p, _ in o.persons} or set(d.orgs) & set(o.orgs)
+            shared = {p for p, _ in d.persons} & {p for p, _ in o.persons} or set(d.orgs) & set(
+                o.orgs
+            )
             same_day = d.date.iso and d.date.iso == o.date.iso and len(d.date.iso) == 10
             if same_name or (d.kind == o.kind and same_day and shared):
                 match = o
@@ -1401,7 +1608,9 @@ def _merge_drafts(drafts: list[_EventDraft], ex: _Extractor) -> list[_EventDraft
     return out
 
 
-def _agreement_entities(ex: _Extractor, drafts: list[_EventDraft]) -> tuple[tuple[Agreement, ...], dict[int, list[AgreementRef]]]:
+def _agreement_entities(
+    ex: _Extractor, drafts: list[_EventDraft]
+) -> tuple[tuple[Agreement, ...], dict[int, list[AgreementRef]]]:
     # Cluster mentions: same kind and overlapping topic words; a bare name ("a Joint Statement")
     # joins the one agreement of that kind its document names.
     clusters: list[dict] = []
@@ -1411,7 +1620,14 @@ def _agreement_entities(ex: _Extractor, drafts: list[_EventDraft]) -> tuple[tupl
             if c["kind"] != kind:
                 continue
             small, big = sorted((key, c["key"]), key=len)
-            if key and c["key"] and (len(key & c["key"]) / len(key | c["key"]) >= 0.5 or (len(small) >= 2 and small <= big)):
+            if (
+                key
+                and c["key"]
+                and (
+                    len(key & c["key"]) / len(key | c["key"]) >= 0.5
+                    or (len(small) >= 2 and small <= big)
+                )
+            ):
                 target = c
                 break
         if target is None and not key:
@@ -1421,7 +1637,13 @@ def _agreement_entities(ex: _Extractor, drafts: list[_EventDraft]) -> tuple[tupl
             elif kind in ("memorandum of understanding",):
                 continue
         if target is None:
-            target = {"kind": kind, "key": key, "surfaces": Counter(), "mentions": [], "docs": set()}
+            target = {
+                "kind": kind,
+                "key": key,
+                "surfaces": Counter(),
+                "mentions": [],
+                "docs": set(),
+            }
             clusters.append(target)
         if key and not target["key"]:
             target["key"] = key
@@ -1451,18 +1673,21 @@ def _agreement_entities(ex: _Extractor, drafts: list[_EventDraft]) -> tuple[tupl
         evs = []
         for eid, items in sorted(per_event.items()):
             status = min((x[0] for x in items), key=lambda x: _STATUS_RANK[x])
-            if status == "signed" and signed and eid:
-                pass
             by = next((x[1] for x in items if x[1] and x[0] == status), "")
             by_name = _display(by, ex)
             cites = _dedupe(x[2].cite() for x in items)
             evs.append(AgreementEvent(eid, status, by_name, cites))
             if eid:
                 refs[eid].append(AgreementRef(aid, name, status, by_name))
-        if any(x[0] == "signed" for x in (i for items in per_event.values() for i in items)) and not signed:
+        if (
+            any(x[0] == "signed" for x in (i for items in per_event.values() for i in items))
+            and not signed
+        ):
             signed = next((e for e in (_draft_date(per_event, drafts, draft_ids)) if e), "")
         cites = _dedupe(s.cite() for s, _, _, _ in c["mentions"])
-        agreements.append(Agreement(aid, name, c["kind"], tuple(sorted(c["surfaces"])), signed, tuple(evs), cites))
+        agreements.append(
+            Agreement(aid, name, c["kind"], tuple(sorted(c["surfaces"])), signed, tuple(evs), cites)
+        )
     agreements.sort(key=lambda a: (a.kind, fold(a.name)))
     return tuple(agreements), refs
 
@@ -1493,8 +1718,14 @@ def _agreement_name(c: dict) -> str:
     kind = c["kind"]
     if kind == "training programme":
         return "training courses"
-    pool = [s for s in surfaces if " on " in s or " of " in s[len("Joint Statement") :]] or list(surfaces)
-    return min(pool, key=lambda s: (-surfaces[s], len(s), s)) if kind != "memorandum of understanding" else min(pool, key=lambda s: (len(s), s))
+    pool = [s for s in surfaces if " on " in s or " of " in s[len("Joint Statement") :]] or list(
+        surfaces
+    )
+    return (
+        min(pool, key=lambda s: (-surfaces[s], len(s), s))
+        if kind != "memorandum of understanding"
+        else min(pool, key=lambda s: (len(s), s))
+    )
 
 
 def _draft_id(d: _EventDraft) -> str:
@@ -1514,7 +1745,9 @@ def _display(key: str, ex: _Extractor) -> str:
     return key
 
 
-def _events(drafts: list[_EventDraft], ex: _Extractor, people: list[Entity], orgs: list[Entity], refs: dict) -> tuple[Event, ...]:
+def _events(
+    drafts: list[_EventDraft], ex: _Extractor, people: list[Entity], orgs: list[Entity], refs: dict
+) -> tuple[Event, ...]:
     pid = {e.id: e for e in people}
     out = []
     for d in drafts:
@@ -1524,9 +1757,17 @@ def _events(drafts: list[_EventDraft], ex: _Extractor, people: list[Entity], org
             if ent is None:
                 continue
             role = _pick_role(roles) or _pick_role(
-                [r for s_ in d.sents for (_, _, k, rs) in ex.sent_persons.get(id(s_), []) if k == key for r in rs]
+                [
+                    r
+                    for s_ in d.sents
+                    for (_, _, k, rs) in ex.sent_persons.get(id(s_), [])
+                    if k == key
+                    for r in rs
+                ]
             )
-            parts.append(Participant(ent.name, role, ent.side or _person_side(ent.name, roles), ent.id))
+            parts.append(
+                Participant(ent.name, role, ent.side or _person_side(ent.name, roles), ent.id)
+            )
         if not parts or any("delegation" in s.text[:200].lower() for s in d.sents[:1]):
             for okey in d.orgs:
                 c = ex.orgs.get(okey)

@@ -55,14 +55,45 @@ _ROUTE_RULES: tuple[tuple[str, re.Pattern[str]], ...] = tuple(
     (name, re.compile(rx))
     for name, rx in (
         # "Who did To Lam talk to?": a name (not "the delegation"), at most a short tail.
-        ("counterparts", r"^who (?:did|has|have|had) (?P<who>(?!the |a |an |his |her |their )[\w'-]+(?: [\w'-]+){0,3}?) (?:talk|speak|spoke|meet|met|call|phone|hold talks|held talks|receive|host)\w*(?: (?:to|with))?(?: [\w'-]+){0,3}\s*\??$"),
-        ("recurring_agreements", r"\b(?:agreements?|memorand\w*|mous?|documents?|pledges?|commitments?)\b.*\b(?:every|each|all (?:the )?(?:meetings|events|talks)|recurr?\w*|repeated\w*|again and again|most often|keeps? coming|come up|comes up|more than once)\b"),
-        ("change", rf"\bhow (?:has|have|did|was|were|is)\b.{{0,80}}\b(?:chang\w*|evolv\w*|develop\w*|progress\w*|grow\w*|deepen\w*|shift\w*)\b|\b(?:over time|over the years|trend)\b|\bfrom {_YEAR} (?:to|until|till) {_YEAR}\b"),
-        ("period", rf"\bwhat (?:happened|took place|went on|was (?:agreed|discussed|signed)|events?|meetings?)\b.{{0,20}}\b(?:in|during|on|between)\s+(?:{_MONTH}(?:\s+{_YEAR})?|{_YEAR})\s*\??$|\b{_EVENT_NOUNS} (?:in|during)\s+(?:{_MONTH}\s+{_YEAR}|{_YEAR})\s*\??$"),
-        ("timeline", rf"\b(?:chronolog\w*|timeline|time line|in (?:date |time |what )?order(?! to)|sequence of)\b|\b(?:list|show|give me|enumerate)\b.{{0,25}}\b{_EVENT_NOUNS}\b|^(?:what|which) (?:meetings|events|visits|phone calls|talks|dialogues|receptions|conferences) (?:have|were|are|did|took|has)\b|\ball (?:the )?(?:meetings|events|visits)\b|\bhow many (?:meetings|events|visits|phone calls|calls|dialogues)\b"),
-        ("people", _LIST_HEAD + r"(?:officials|people|persons|ministers|leaders|participants|delegates|politicians|figures|officers)" + _LISTING_TAIL + r"|\bwho'?s who\b"),
-        ("organisations", _LIST_HEAD + r"(?:organi[sz]ations|agencies|ministries|institutions|bodies|departments)" + _LISTING_TAIL),
-        ("agreements", _LIST_HEAD + r"(?:agreements|memoranda|mous|documents|pledges|treaties|joint statements|declarations|commitments)" + _LISTING_TAIL),
+        (
+            "counterparts",
+            r"^who (?:did|has|have|had) (?P<who>(?!the |a |an |his |her |their )[\w'-]+(?: [\w'-]+){0,3}?) (?:talk|speak|spoke|meet|met|call|phone|hold talks|held talks|receive|host)\w*(?: (?:to|with))?(?: [\w'-]+){0,3}\s*\??$",
+        ),
+        (
+            "recurring_agreements",
+            r"\b(?:agreements?|memorand\w*|mous?|documents?|pledges?|commitments?)\b.*\b(?:every|each|all (?:the )?(?:meetings|events|talks)|recurr?\w*|repeated\w*|again and again|most often|keeps? coming|come up|comes up|more than once)\b",
+        ),
+        (
+            "change",
+            rf"\bhow (?:has|have|did|was|were|is)\b.{{0,80}}\b(?:chang\w*|evolv\w*|develop\w*|progress\w*|grow\w*|deepen\w*|shift\w*)\b|\b(?:over time|over the years|trend)\b|\bfrom {_YEAR} (?:to|until|till) {_YEAR}\b",
+        ),
+        (
+            "period",
+            rf"\bwhat (?:happened|took place|went on|was (?:agreed|discussed|signed)|events?|meetings?)\b.{{0,20}}\b(?:in|during|on|between)\s+(?:{_MONTH}(?:\s+{_YEAR})?|{_YEAR})\s*\??$|\b{_EVENT_NOUNS} (?:in|during)\s+(?:{_MONTH}\s+{_YEAR}|{_YEAR})\s*\??$",
+        ),
+        (
+            "timeline",
+            rf"\b(?:chronolog\w*|timeline|time line|in (?:date |time |what )?order(?! to)|sequence of)\b|\b(?:list|show|give me|enumerate)\b.{{0,25}}\b{_EVENT_NOUNS}\b|^(?:what|which) (?:meetings|events|visits|phone calls|talks|dialogues|receptions|conferences) (?:have|were|are|did|took|has)\b|\ball (?:the )?(?:meetings|events|visits)\b|\bhow many (?:meetings|events|visits|phone calls|calls|dialogues)\b",
+        ),
+        (
+            "people",
+            _LIST_HEAD
+            + r"(?:officials|people|persons|ministers|leaders|participants|delegates|politicians|figures|officers)"
+            + _LISTING_TAIL
+            + r"|\bwho'?s who\b",
+        ),
+        (
+            "organisations",
+            _LIST_HEAD
+            + r"(?:organi[sz]ations|agencies|ministries|institutions|bodies|departments)"
+            + _LISTING_TAIL,
+        ),
+        (
+            "agreements",
+            _LIST_HEAD
+            + r"(?:agreements|memoranda|mous|documents|pledges|treaties|joint statements|declarations|commitments)"
+            + _LISTING_TAIL,
+        ),
     )
 )
 
@@ -165,7 +196,13 @@ def _event_text(e: Event, with_agreements: bool = False) -> str:
 
 
 def _event_row(e: Event, with_agreements: bool = False) -> Row:
-    return Row(e.date, e.date_inferred, _event_text(e, with_agreements), _cites(e.citations, e.summary), e.id)
+    return Row(
+        e.date,
+        e.date_inferred,
+        _event_text(e, with_agreements),
+        _cites(e.citations, e.summary),
+        e.id,
+    )
 
 
 def _years(q: str) -> tuple[int, int] | None:
@@ -247,7 +284,11 @@ def _period(q: str, s: Structure) -> tuple[str, list[Row]]:
         if prefix.startswith("-"):
             return e.date[4:7] == prefix or (bool(e.end_date) and e.end_date[4:7] == prefix)
         lo, hi = e.date, e.end_date or e.date
-        return lo.startswith(prefix) or hi.startswith(prefix) or lo[: len(prefix)] <= prefix <= hi[: len(prefix)]
+        return (
+            lo.startswith(prefix)
+            or hi.startswith(prefix)
+            or lo[: len(prefix)] <= prefix <= hi[: len(prefix)]
+        )
 
     return f"What happened in {label}", [_event_row(e, True) for e in s.events if hit(e)]
 
@@ -260,7 +301,11 @@ def _people(q: str, s: Structure) -> tuple[str, list[Row]]:
             continue
         roles = list(dict.fromkeys(r for r, _ in e.roles))
         first = min((d for _, d in e.roles if d), default="")
-        text = e.name + (f" — {', '.join(roles)}" if roles else "") + (f" ({e.side})" if e.side else "")
+        text = (
+            e.name
+            + (f" — {', '.join(roles)}" if roles else "")
+            + (f" ({e.side})" if e.side else "")
+        )
         rows.append(Row(first, False, text, _cites(e.mentions)))
     rows.sort(key=lambda r: (r.date == "", r.date, r.text))
     who = {"UK": "UK ", "VN": "Vietnamese "}.get(side, "")
@@ -282,7 +327,10 @@ def _agreement_text(a: Agreement, s: Structure) -> str:
     for x in a.events:
         e = s.event(x.event_id)
         where = f"{e.kind} on {e.date or 'an unstated date'}" if e else "an unstated occasion"
-        parts.append(f"{x.status} at the {where}" + (f" (proposed by {x.by})" if x.by and x.status == "proposed" else ""))
+        parts.append(
+            f"{x.status} at the {where}"
+            + (f" (proposed by {x.by})" if x.by and x.status == "proposed" else "")
+        )
     signed = f"; signed {a.signed}" if a.signed else ""
     return f"{a.name}{signed}: " + "; ".join(parts)
 
@@ -299,7 +347,14 @@ def _agreements(q: str, s: Structure) -> tuple[str, list[Row]]:
     rows = []
     for a in s.agreements:
         date, inferred = _agreement_date(a, s)
-        rows.append(Row(date, inferred, _agreement_text(a, s), _cites(tuple(c for x in a.events for c in x.citations[:1]))))
+        rows.append(
+            Row(
+                date,
+                inferred,
+                _agreement_text(a, s),
+                _cites(tuple(c for x in a.events for c in x.citations[:1])),
+            )
+        )
     rows.sort(key=lambda r: (r.date == "", r.date, r.text))
     return "Agreements and what happened to them", rows
 
@@ -313,8 +368,13 @@ def _recurring(q: str, s: Structure) -> tuple[str, list[Row]]:
         if k < 2:
             continue
         date, inferred = _agreement_date(a, s)
-        text = f"{a.name} — comes up at {k} of the {n} events that touch an agreement. " + _agreement_text(a, s)
-        rows.append(Row(date, inferred, text, _cites(tuple(c for x in a.events for c in x.citations[:1]))))
+        text = (
+            f"{a.name} — comes up at {k} of the {n} events that touch an agreement. "
+            + _agreement_text(a, s)
+        )
+        rows.append(
+            Row(date, inferred, text, _cites(tuple(c for x in a.events for c in x.citations[:1])))
+        )
     return "Agreements that come up at more than one event", rows
 
 
@@ -338,7 +398,8 @@ def _counterparts(q: str, s: Structure) -> tuple[str, list[Row]]:
         if not others:
             continue
         text = f"{e.kind.capitalize()}: " + "; ".join(
-            p.name + (f" ({p.role}, {p.side})" if p.role else f" ({p.side})" if p.side else "") for p in others
+            p.name + (f" ({p.role}, {p.side})" if p.role else f" ({p.side})" if p.side else "")
+            for p in others
         )
         rows.append(Row(e.date, e.date_inferred, text, _cites(e.citations, e.summary), e.id))
     return f"Who {person.name} met or spoke with", rows

@@ -15,7 +15,11 @@ from tests.conftest import CORPUS, DATA
 
 
 def _doc(doc_id: str, text: str, date: str, inferred: bool = False, source: str = "Test News"):
-    return clean(doc_id, text, DocMeta(title=f"Title of {doc_id}", source=source, date=date, date_inferred=inferred))
+    return clean(
+        doc_id,
+        text,
+        DocMeta(title=f"Title of {doc_id}", source=source, date=date, date_inferred=inferred),
+    )
 
 
 # --- dates -----------------------------------------------------------------------------------
@@ -24,10 +28,24 @@ def _doc(doc_id: str, text: str, date: str, inferred: bool = False, source: str 
 @pytest.mark.parametrize(
     ("text", "anchor", "anchor_inferred", "iso", "end", "inferred"),
     [
-        ("On the afternoon of April 15, 2024, in Hanoi", "2024-05-30", False, "2024-04-15", "", False),
+        (
+            "On the afternoon of April 15, 2024, in Hanoi",
+            "2024-05-30",
+            False,
+            "2024-04-15",
+            "",
+            False,
+        ),
         ("a reception in Hanoi on March 4 for", "2025-03-04", True, "2025-03-04", "", True),
         ("a reception on August 16 for", "2022-08-16", False, "2022-08-16", "", False),
-        ("a working visit from September 16-21 to", "2023-09-16", True, "2023-09-16", "2023-09-21", True),
+        (
+            "a working visit from September 16-21 to",
+            "2023-09-16",
+            True,
+            "2023-09-16",
+            "2023-09-21",
+            True,
+        ),
         ("talks held last week in London", "2024-05-30", False, "2024-05-23", "", True),
         ("signed earlier this year", "2024-05-30", False, "2024", "", True),
         ("the second session this coming October", "2022-08-16", False, "2022-10", "", True),
@@ -35,7 +53,9 @@ def _doc(doc_id: str, text: str, date: str, inferred: bool = False, source: str 
         ("a visit to the UK in November, 2021", "2022-08-16", False, "2021-11", "", False),
     ],
 )
-def test_parse_dates_resolves_against_the_article_date(text, anchor, anchor_inferred, iso, end, inferred):
+def test_parse_dates_resolves_against_the_article_date(
+    text, anchor, anchor_inferred, iso, end, inferred
+):
     (_, _, d), *_ = parse_dates(text, anchor, anchor_inferred)
     assert (d.iso, d.end, d.inferred) == (iso, end, inferred)
 
@@ -63,7 +83,12 @@ def call_structure() -> Structure:
 
 def test_one_phone_call_with_both_sides(call_structure):
     (ev,) = call_structure.events
-    assert (ev.kind, ev.date, ev.date_inferred, ev.planned) == ("phone call", "2025-03-04", True, False)
+    assert (ev.kind, ev.date, ev.date_inferred, ev.planned) == (
+        "phone call",
+        "2025-03-04",
+        True,
+        False,
+    )
     got = [(p.name, p.role, p.side) for p in ev.participants]
     assert got == [
         ("Lương Tam Quang", "Minister of Public Security", "VN"),
@@ -75,9 +100,12 @@ def test_one_phone_call_with_both_sides(call_structure):
 def test_name_variants_cluster_with_and_without_diacritics(call_structure):
     quang = call_structure.entity("Luong Tam Quang")
     assert quang is not None and quang.name == "Lương Tam Quang"
-    assert {"Luong Tam Quang", "Quang", "Sen. Lieut. Gen. Lương Tam Quang", "Minister Luong Tam Quang"} <= set(
-        quang.variants
-    )
+    assert {
+        "Luong Tam Quang",
+        "Quang",
+        "Sen. Lieut. Gen. Lương Tam Quang",
+        "Minister Luong Tam Quang",
+    } <= set(quang.variants)
     assert call_structure.entity("quang") is quang
     assert ("Sen. Lieut. Gen.", "2025-03-04") in quang.roles
     assert len(quang.mentions) == 3
@@ -89,7 +117,9 @@ def test_agreements_proposed_and_reaffirmed(call_structure):
     (ev,) = call_structure.events
     transfer = by_kind["agreement"]
     assert transfer.name == "agreement on the transfer of sentenced persons"
-    assert [(x.event_id, x.status, x.by) for x in transfer.events] == [(ev.id, "proposed", "Lương Tam Quang")]
+    assert [(x.event_id, x.status, x.by) for x in transfer.events] == [
+        (ev.id, "proposed", "Lương Tam Quang")
+    ]
     mou = by_kind["memorandum of understanding"]
     assert mou.name == "Memorandum of Understanding on migration issues"
     assert [(x.status, x.by) for x in mou.events] == [("reaffirmed", "")]
@@ -116,10 +146,17 @@ def test_an_event_two_articles_report_is_one_event():
     dialogues = [e for e in s.events if e.kind == "dialogue"]
     assert len(dialogues) == 1
     (d,) = dialogues
-    assert (d.date, d.place, d.name) == ("2024-06-03", "London", "second Vietnam-UK Migration Dialogue")
+    assert (d.date, d.place, d.name) == (
+        "2024-06-03",
+        "London",
+        "second Vietnam-UK Migration Dialogue",
+    )
     assert {c.doc_id for c in d.citations} == {"a.txt", "b.txt"}
     (rec,) = [e for e in s.events if e.kind == "reception"]
-    assert [(p.name, p.side) for p in rec.participants] == [("Nguyen Van An", "VN"), ("John Smith", "UK")]
+    assert [(p.name, p.side) for p in rec.participants] == [
+        ("Nguyen Van An", "VN"),
+        ("John Smith", "UK"),
+    ]
     assert rec.place == "Hanoi"
     (js,) = [a for a in s.agreements if a.kind == "joint statement"]
     assert [(x.event_id, x.status) for x in js.events] == [(d.id, "signed")]
@@ -164,7 +201,10 @@ def test_corpus_main_events(corpus_structure):
     s = corpus_structure
     call = _event(s, "2024-04-15", "phone call")
     assert (call.place, call.date_inferred) == ("Hanoi", False)
-    assert [(p.name, p.side) for p in call.participants] == [("To Lam", "VN"), ("James Cleverly", "UK")]
+    assert [(p.name, p.side) for p in call.participants] == [
+        ("To Lam", "VN"),
+        ("James Cleverly", "UK"),
+    ]
     cooper = _event(s, "2024-10-10", "phone call")
     assert cooper.date_inferred is True
     assert [p.name for p in cooper.participants] == ["Lương Tam Quang", "Yvette Cooper"]
@@ -173,9 +213,10 @@ def test_corpus_main_events(corpus_structure):
     assert [p.name for p in visit.participants] == ["Le Quoc Hung", "Robert Jenrick"]
     dialogue = _event(s, "2025-03-04", "dialogue")
     assert dialogue.name == "third Vietnam-UK Migration and Immigration Dialogue"
-    assert ("Joint Statement of the third Vietnam-UK Migration and Immigration Dialogue", "signed") in [
-        (a.name, a.status) for a in dialogue.agreements
-    ]
+    assert (
+        "Joint Statement of the third Vietnam-UK Migration and Immigration Dialogue",
+        "signed",
+    ) in [(a.name, a.status) for a in dialogue.agreements]
 
 
 def test_corpus_agreement_proposers(corpus_structure):
