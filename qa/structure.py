@@ -350,7 +350,10 @@ _EVENT_PATTERNS: tuple[tuple[str, re.Pattern[str]], ...] = tuple(
             r"\b(?:[A-Z0-9][\w-]*\s+|[–-]\s+|and\s+)*Dialogue\b|\b(?:first|second|third|fourth|fifth|sixth|\d+(?:st|nd|rd|th))\s+(?:[\w–-]+\s+){0,6}?dialogue\b|\bdialogue\b(?! mechanism| framework)",
         ),
         ("conference", r"\b(?:[A-Z0-9][\w-]*\s+)+Conference\b|\bconference\b(?<!video conference)"),
-        ("meeting", r"\b(?:met with|meeting with|held a meeting|had a meeting)\b"),
+        (
+            "meeting",
+            r"\b(?:met with|meeting with|held a meeting|had a meeting|held meetings)\b|\bmet(?= (?:[A-Z]|his |her |their ))|\b(?:the|a) meeting\b",
+        ),
     )
 )
 _ORDINAL = (
@@ -377,6 +380,7 @@ class _Date:
 _DATE_RE = re.compile(
     rf"(?P<rel>(?i:last week|last month|last year|earlier this year|earlier this month|this week"
     rf"|yesterday|the same day|that day))"
+    rf"|(?P<wd>(?:on|last) (?:Monday|Tuesday|Wednesday|Thursday|Friday|Saturday|Sunday))\b"
     rf"|(?:(?P<pre>(?i:in|on|this coming|next|last|since|from|of|by))\s+)?(?P<mon>{_MONTH_RE})(?:\s+(?P<d1>\d{{1,2}})(?!\d)(?:\s*[-–]\s*(?P<d2>\d{{1,2}}))?(?:st|nd|rd|th)?)?(?:,?\s+(?P<y>(?:19|20)\d{{2}}))?\b"
     rf"|(?P<d0>\d{{1,2}})\s+(?P<mon0>{_MONTH_RE})(?:,?\s+(?P<y0>\d{{4}}))?"
     rf"|(?P<pre3>(?i:in|since|from))\s+(?P<y3>(?:19|20)\d{{2}})\b"
@@ -433,6 +437,16 @@ def parse_dates(
                 "earlier this year": f"{a.year:04d}",
                 "earlier this month": f"{a:%Y-%m}",
             }[rel]
+            out.append((m.start(), m.end(), _Date(iso, inferred=True, relative=True)))
+            continue
+        if g["wd"]:
+            if not anchor:
+                continue
+            # "on Tuesday" in a report: the latest such day up to the article's date.
+            a = date.fromisoformat(anchor)
+            wd = list(calendar.day_name).index(g["wd"].split()[1])
+            back = (a.weekday() - wd) % 7 or (7 if g["wd"].startswith("last") else 0)
+            iso = (a - timedelta(days=back)).isoformat()
             out.append((m.start(), m.end(), _Date(iso, inferred=True, relative=True)))
             continue
         mon = g["mon"] or g["mon0"]
@@ -1070,7 +1084,10 @@ class _Extractor:
                 if nkey:
                     target = next((x for x in drafts if x.name_key == nkey), None)
                 elif definite and not d.iso and not (kind == "visit" and place):
-                    target = next((x for x in reversed(drafts) if x.kind == kind), None)
+                    # "the meeting" names any kind of encounter the article has reported.
+                    target = next(
+                        (x for x in reversed(drafts) if x.kind == kind or kind == "meeting"), None
+                    )
                 elif kind in ("working session", "visit") and place and not d.iso:
                     target = next((x for x in drafts if x.kind == kind and x.place == place), None)
                 if (

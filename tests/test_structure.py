@@ -51,6 +51,7 @@ def _doc(doc_id: str, text: str, date: str, inferred: bool = False, source: str 
         ("the second session this coming October", "2022-08-16", False, "2022-10", "", True),
         ("a visit in December", "2024-01-10", False, "2023-12", "", False),
         ("a visit to the UK in November, 2021", "2022-08-16", False, "2021-11", "", False),
+        ("met in London on Tuesday", "2023-06-15", False, "2023-06-13", "", True),
     ],
 )
 def test_parse_dates_resolves_against_the_article_date(
@@ -160,6 +161,50 @@ def test_an_event_two_articles_report_is_one_event():
     assert rec.place == "Hanoi"
     (js,) = [a for a in s.agreements if a.kind == "joint statement"]
     assert [(x.event_id, x.status) for x in js.events] == [(d.id, "signed")]
+
+
+def test_met_on_a_weekday_and_the_meeting_refers_back():
+    a = _doc(
+        "m.txt",
+        "British Home Secretary Suella Braverman met Vietnamese Deputy Prime Minister Tran Luu "
+        "Quang in London on Tuesday.\n\nThe two sides signed a memorandum of understanding on "
+        "cybersecurity cooperation.\n",
+        "2023-06-15",
+    )
+    b = _doc(
+        "r.txt",
+        "Vice Minister of Public Security Nguyen Duy Ngoc received UK Ambassador to Vietnam Iain "
+        "Frew in Hanoi on December 5.\n\nAt the meeting, Ngoc proposed that the two sides sign a "
+        "treaty on mutual legal assistance in criminal matters.\n",
+        "2023-12-06",
+    )
+    s = extract([a, b])
+    got = [
+        (e.date, e.date_inferred, e.kind, e.place, [(p.name, p.side) for p in e.participants])
+        for e in s.events
+    ]
+    assert got == [
+        (
+            "2023-06-13",
+            True,
+            "meeting",
+            "London",
+            [("Suella Braverman", "UK"), ("Tran Luu Quang", "VN")],
+        ),
+        (
+            "2023-12-05",
+            False,
+            "reception",
+            "Hanoi",
+            [("Nguyen Duy Ngoc", "VN"), ("Iain Frew", "UK")],
+        ),
+    ]
+    assert [(a.name, a.status) for a in s.events[0].agreements] == [
+        ("Memorandum of Understanding on cybersecurity cooperation", "signed")
+    ]
+    assert [(a.name, a.status, a.by) for a in s.events[1].agreements] == [
+        ("treaty on mutual legal assistance in criminal matters", "proposed", "Nguyen Duy Ngoc")
+    ]
 
 
 def test_json_round_trip_is_exact_and_deterministic(call_structure):
