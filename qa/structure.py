@@ -289,7 +289,8 @@ _NOT_NAME = {
     "mou", "government", "embassy", "academy", "command", "border", "guard", "strategic",
     "partnership", "declaration", "agreement", "understanding", "minister", "the", "and", "of",
     "session", "department", "council", "committee", "hanoi", "london", "vietnam", "uk", "europe",
-    "programme", "agreements", "cooperation", "co-operation", "photo", "img", "picture",
+    "programme", "agreements", "cooperation", "co-operation", "photo", "img", "picture", "city",
+    "province", "district", "county", "region", "island", "river", "street", "square",
 }  # fmt: skip
 # Vietnamese family names (the first word of a Vietnamese name): common knowledge, not corpus data.
 _VN_SURNAMES = {
@@ -332,7 +333,7 @@ _EVENT_PATTERNS: tuple[tuple[str, re.Pattern[str]], ...] = tuple(
             "reception",
             r"\b(?:hosted|held|gave) a reception\b|\breception\b(?! (?:centre|center|desk))",
         ),
-        ("reception", r"\breceived (?=(?:a |the )?(?:[A-Z]|delegation))"),
+        ("reception", r"\b(?:received|hosted|welcomed) (?=(?:a |the )?(?:[A-Z]|delegation))"),
         (
             "talks",
             r"\b(?:held|hold|holds|holding|had|have) talks\b|\b(?:the |their |in )talks\b|\btalks (?:with|between)\b",
@@ -661,6 +662,13 @@ def _split_roles(phrase: str) -> list[str]:
         toks = part.split()
         rank: list[str] = []
         while toks and toks[-1].lower() in _RANK_WORDS:
+            # "Director General", "Secretary General", "Attorney General": an office.
+            if (
+                toks[-1].lower() == "general"
+                and len(toks) > 1
+                and toks[-2].lower() in _ROLE_HEADS | {"attorney", "solicitor"}
+            ):
+                break
             rank.insert(0, toks.pop())
         if (
             toks
@@ -1209,6 +1217,9 @@ class _Extractor:
             for a, _b, key in self.sent_orgs.get(id(s), []):
                 if a >= te and a - te < 25:
                     return key
+            for a, _b, canon in self.sent_places.get(id(s), []):
+                if a >= te and a - te < 8:  # "visited Ho Chi Minh City"
+                    return canon
         for a, _b, canon in self.sent_places.get(id(s), []):
             if clause[0] <= a < clause[1] and a >= ts - 80:
                 before = s.text[max(0, a - 12) : a].lower()
@@ -1244,6 +1255,11 @@ class _Extractor:
             by = self._subject(s, pm.start())
         if re.search(r"\b(?:negotiate|soon sign|sign)\b", around) and pm:
             return "proposed", by
+        if re.search(
+            r"\b(?:pledged|agreed|committed|promised|vowed) to (?:soon )?(?:negotiate|sign|conclude)\b",
+            around,
+        ):
+            return "agreed", ""
         if re.search(r"\bsigned\s+(?:a|an|the)\s*$", before[-20:] + " ", re.I) or re.search(
             r"\bsigned\s+(?:a|an|the)\s+$", before, re.I
         ):
@@ -1429,7 +1445,8 @@ def _agreement_mentions(text: str) -> list[tuple[frozenset[str], str, str, int, 
         elif m.group("agr"):
             surface = re.sub(r"^(?:an?|the)\s+", "", m.group("agr").strip())
             surface = re.split(
-                r"\s+(?:to|in order|in the near future|for|so that|that|which|and|with)\b", surface
+                r"\s+(?:to|in order|in the near future|soon|for|so that|that|which|and|with|by|this|next|before)\b",
+                surface,
             )[0]
             key = _topic_words(surface.split(" on ", 1)[1])
             kind = (
@@ -1514,7 +1531,7 @@ def _people_entities(ex: _Extractor) -> list[Entity]:
             if k == key
             for r in roles
         ]
-        side = _person_side(name, roles_flat)
+        side = _person_side(name, roles_flat) or _side_nearby(ex, key)
         out.append(
             Entity(
                 content_hash("person", key),
@@ -1527,6 +1544,22 @@ def _people_entities(ex: _Extractor) -> list[Entity]:
             )
         )
     return out
+
+
+def _side_nearby(ex: _Extractor, key: str) -> str:
+    """The side of the organisation named just before a person ("a delegation of the UK
+    National Crime Agency led by Director General X"), when nothing else tells."""
+    sides: Counter = Counter()
+    for s in ex.sents:
+        orgs = ex.sent_orgs.get(id(s), [])
+        for a, _, k, _ in ex.sent_persons.get(id(s), []):
+            if k != key:
+                continue
+            for _oa, ob, okey in orgs:
+                c = ex.orgs.get(okey)
+                if c is not None and c.sides and 0 <= a - ob <= 60:
+                    sides[c.sides.most_common(1)[0][0]] += 1
+    return sides.most_common(1)[0][0] if len(sides) == 1 else ""
 
 
 def _strip_marks(text: str) -> str:

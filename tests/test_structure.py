@@ -207,6 +207,47 @@ def test_met_on_a_weekday_and_the_meeting_refers_back():
     ]
 
 
+def test_other_phrasings_hosted_last_week_director_general():
+    docs = [
+        _doc(
+            "h1.txt",
+            "Minister of Foreign Affairs Bui Thanh Son held talks with UK Foreign Secretary David "
+            "Lammy in Hanoi on November 12.\n\nThe two ministers pledged to sign an agreement on "
+            "the readmission of migrants soon.\n\nLammy also paid a courtesy visit to Prime "
+            "Minister Pham Minh Chinh the same day.\n",
+            "2024-11-13",
+        ),
+        _doc(
+            "h2.txt",
+            "Deputy Minister Nguyen Minh Vu on Friday hosted Ambassador Iain Frew.\n\nVu proposed "
+            "holding the fifth Vietnam-UK Strategic Dialogue in London next March.\n",
+            "2024-02-02",
+        ),
+        _doc(
+            "h3.txt",
+            "Last week, a delegation of the UK National Crime Agency led by Director General "
+            "Graeme Biggar visited Hanoi.\n",
+            "2024-07-20",
+        ),
+    ]
+    s = extract(docs)
+    got = [(e.date, e.date_inferred, e.planned, e.kind, e.place) for e in s.events]
+    assert got == [
+        ("2024-02-02", True, False, "reception", ""),
+        ("2024-03", True, True, "dialogue", "London"),
+        ("2024-07-13", True, False, "visit", "Hanoi"),
+        ("2024-11-12", True, False, "visit", ""),
+        ("2024-11-12", False, False, "talks", "Hanoi"),
+    ]
+    talks = s.events[-1]
+    assert [(a.name, a.status) for a in talks.agreements] == [
+        ("agreement on the readmission of migrants", "agreed")
+    ]
+    biggar = s.entity("Graeme Biggar")
+    assert (biggar.side, biggar.roles) == ("UK", (("Director General", "2024-07-13"),))
+    assert s.events[1].name == "fifth Vietnam-UK Strategic Dialogue"
+
+
 def test_json_round_trip_is_exact_and_deterministic(call_structure):
     text = call_structure.to_json()
     back = Structure.from_json(text)
