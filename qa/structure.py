@@ -24,6 +24,7 @@ from __future__ import annotations
 import calendar
 import json
 import re
+import sys
 from collections import Counter, defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import asdict, dataclass, field, replace
@@ -477,21 +478,32 @@ def parse_dates(
 # --- spaCy -----------------------------------------------------------------------------------
 
 
+class _NoTorchForThinc:
+    """An import hook that refuses ``torch`` to thinc's optional-backend probe only.
+
+    thinc (spaCy's backend) imports torch when it can, for interop the small English pipeline
+    never uses; that import alone costs ~3 s of a build that does not otherwise need torch.
+    The hook looks at the importing frames, so other code (and other threads) still get torch.
+    """
+
+    def find_spec(self, name: str, path: object = None, target: object = None) -> None:  # noqa: D102
+        if name == "torch" or name.startswith("torch."):
+            frame = sys._getframe(1)
+            while frame is not None:
+                if frame.f_code.co_filename.replace("\\", "/").endswith("thinc/compat.py"):
+                    raise ImportError("torch is not used by qa.structure's spaCy pipeline")
+                frame = frame.f_back
+        return None
+
+
 @lru_cache(maxsize=1)
 def _nlp():  # noqa: ANN202 - spacy.language.Language
-    import sys
-
-    # thinc (spaCy's backend) imports torch when it can, for interop the small English
-    # pipeline never uses; that import alone costs ~3 s of a build that does not need torch.
-    # Hide it during spaCy's import unless something already loaded it.
-    hide = "torch" not in sys.modules
-    if hide:
-        sys.modules["torch"] = None  # type: ignore[assignment]
+    hook = _NoTorchForThinc()
+    sys.meta_path.insert(0, hook)
     try:
         import spacy
     finally:
-        if hide:
-            del sys.modules["torch"]
+        sys.meta_path.remove(hook)
     return spacy.load(SPACY_MODEL, exclude=list(SPACY_EXCLUDE))
 
 
@@ -895,11 +907,12 @@ def _attach_ents(sents: list[_Sent], docs: Sequence[Document]) -> None:
 class _Extractor:
     """One pass over the sentences of a corpus; builds clusters and event drafts."""
 
-    def __init__(self, docs: Sequence[Document]) -> None:
+    def __init__(self, docs: Sequence[Document], ner: bool = True) -> None:
         self.docs = list(docs)
         self.sents = _sentences(self.docs)
         self.sent_pos = {id(x): i for i, x in enumerate(self.sents)}
-        _attach_ents(self.sents, self.docs)
+        if ner:
+            _attach_ents(self.sents, self.docs)
         self.people: dict[str, _PersonCluster] = {}
         self.orgs: dict[str, _OrgCluster] = {}
         self.places: dict[str, _OrgCluster] = {}
@@ -1490,12 +1503,16 @@ def _best_name(names: Counter, variants: set) -> str:
     return max(pool, key=lambda n: (_has_marks(n), names.get(n, 0), len(n), n))
 
 
-def extract(documents: Sequence[Document]) -> Structure:
-    """Extract events, entities and agreements from cleaned documents (deterministic)."""
+def extract(documents: Sequence[Document], *, ner: bool = True) -> Structure:
+    """Extract events, entities and agreements from cleaned documents (deterministic).
+
+    ``ner=False`` skips spaCy (patterns only: ~7x faster, but no places and no people named
+    without a title; see bench/eval_structure.py for both figures).
+    """
     docs = [d for d in documents if d.paragraphs]
     if not docs:
         return Structure()
-    ex = _Extractor(docs)
+    ex = _Extractor(docs, ner=ner)
     ex.collect_people()
     ex.collect_orgs_places()
     ex.collect_events()

@@ -414,3 +414,22 @@ def test_cross_article_questions_file_is_valid():
     for line in (DATA / "cross-article.jsonl").read_text(encoding="utf-8").splitlines():
         q = json.loads(line)
         assert route(q["question"]) == q["route"], q["question"]
+
+
+def test_without_ner_patterns_still_find_titled_people_and_no_places():
+    s = extract([_doc("call.txt", CALL, "2025-03-05", inferred=True)], ner=False)
+    (ev,) = s.events
+    assert [p.name for p in ev.participants] == ["Lương Tam Quang", "Jane Doe"]
+    assert [e for e in s.entities if e.kind == "place"] == []
+
+
+def test_spacy_loads_without_pulling_in_torch():
+    import subprocess
+    import sys
+
+    code = (
+        "import sys; from qa.structure import _nlp; _nlp(); "
+        "print('torch' in sys.modules); import torch; print(bool(torch.__version__))"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.split() == ["False", "True"]
