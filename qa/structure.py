@@ -1088,6 +1088,12 @@ class _Extractor:
                 d = self._clause_date(dates, clause, ts)
                 name, nkey = _event_name(s.text, kind, ts, te)
                 persons = self._clause_persons(s, clause, ts, speakers=main is None)
+                if not persons and re.search(
+                    r"\b(?:his|her)\s+[a-z]+(?:\s+(?:at|in|to|of|on))?(?:\s+the)?\s*$",
+                    s.text[cstart:ts],
+                ):
+                    # "his attendance at the COP26 Conference": the person named last before.
+                    persons = self._antecedent(s, ts)
                 orgs = self._clause_orgs(s, clause, ts, te, persons)
                 place = self._place(s, kind, ts, te, obj, clause)
                 subject = s.text[: mentions[0][1]].rsplit(",", 1)[-1]
@@ -1183,6 +1189,19 @@ class _Extractor:
                 about.sents.append(s)
             self._agreements(s, about)
         self.events.extend(drafts)
+
+    def _antecedent(self, s: _Sent, at: int) -> list[tuple[str, tuple[str, ...]]]:
+        here = [p for p in self.sent_persons.get(id(s), []) if p[1] <= at and p[2] in self.people]
+        if here:
+            return [(here[-1][2], here[-1][3])]
+        i = self.sent_pos[id(s)]
+        for prev in reversed(self.sents[max(0, i - 3) : i]):
+            if prev.doc is not s.doc or prev.para != s.para:
+                break
+            ps = [p for p in self.sent_persons.get(id(prev), []) if p[2] in self.people]
+            if ps:
+                return [(ps[-1][2], ps[-1][3])]
+        return []
 
     def _clause_date(
         self, dates: list[tuple[int, int, _Date]], clause: tuple[int, int], ts: int
