@@ -1,0 +1,139 @@
+"""Short-answer extractors compared on SQuAD 2.0 train: spaCy, patterns, and the two combined.
+
+For every answerable who / when / where / how-many question of the excerpt whose kind
+``qa.phrases.answer_kind`` recognises, the sentence holding the gold answer is given to
+``qa.phrases.short_answer`` with each extractor's entities. Reported per extractor and kind:
+how often the phrase equals the gold answer (SQuAD normalisation), contains it, is contained
+in it, overlaps it (a shared token), and how often no phrase is found; and the entity time per
+sentence. The data are CC BY-SA 4.0 (../shared/data/README or SQuAD's site).
+
+    PYTHONPATH=. python bench/short_answers.py [--limit N]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import re
+import string
+import time
+from collections import Counter, defaultdict
+from pathlib import Path
+
+from qa.chunking import split_sentences
+from qa.phrases import answer_kind, pattern_entities, sentence_entities, short_answer
+
+_ROOT = Path(__file__).resolve().parent.parent
+# ../shared/data beside the checkout (a worktree one level deeper finds it one level up)
+DATA = next(
+    (d for d in (_ROOT.parent / "shared" / "data", _ROOT.parent.parent / "shared" / "data") if d.is_dir()),
+    _ROOT.parent / "shared" / "data",
+)
+TRAIN = DATA / "squad-v2-train-10-articles.json"
+KINDS = ("who", "when", "where", "how_many")
+
+
+def normalise(text: str) -> str:
+    """SQuAD's answer normalisation: lower case, no punctuation, articles or extra spaces."""
+    text = text.lower()
+    text = "".join(ch for ch in text if ch not in set(string.punctuation))
+    text = re.sub(r"\b(a|an|the)\b", " ", text)
+    return " ".join(text.split())
+
+
+def items(path: Path) -> list[tuple[str, str, str, str]]:
+    """``(kind, question, sentence, gold)`` for answerable questions of the measured kinds."""
+    data = json.loads(path.read_text(encoding="utf-8"))["data"]
+    out = []
+    for article in data:
+        for para in article["paragraphs"]:
+            ctx = para["context"]
+            sents = split_sentences(ctx)
+            for qa in para["qas"]:
+                if qa.get("is_impossible") or not qa["answers"]:
+                    continue
+                kind = answer_kind(qa["question"])
+                if kind not in KINDS:
+                    continue
+                ans = qa["answers"][0]
+                a0, a1 = ans["answer_start"], ans["answer_start"] + len(ans["text"])
+                for s, e, sent in sents:
+                    if s <= a0 and a1 <= e:
+                        out.append((kind, qa["question"], sent, ans["text"]))
+                        break
+    return out
+
+
+def grade(pred: str | None, gold: str) -> str:
+    """``equal``, ``contains`` (pred holds gold), ``inside`` (gold holds pred), ``overlap``,
+    ``wrong`` or ``none``."""
+    if pred is None:
+        return "none"
+    p, g = normalise(pred), normalise(gold)
+    if p == g:
+        return "equal"
+    if g and g in p:
+        return "contains"
+    if p and p in g:
+        return "inside"
+    if set(p.split()) & set(g.split()):
+        return "overlap"
+    return "wrong"
+
+
+def main() -> None:
+    """Run the comparison and print one table per extractor."""
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--limit", type=int, default=0, help="use only the first N questions")
+    args = ap.parse_args()
+    rows = items(TRAIN)
+    if args.limit:
+        rows = rows[: args.limit]
+    sentences = list(dict.fromkeys(r[2] for r in rows))
+    print(f"{len(rows)} questions, {len(sentences)} distinct sentences ({TRAIN.name})")
+    print("kinds:", dict(Counter(r[0] for r in rows)))
+
+    timings: dict[str, float] = {}
+    t = time.perf_counter()
+    pattern = [pattern_entities(s) for s in sentences]
+    timings["patterns"] = time.perf_counter() - t
+    sentence_entities(["Warm up the model."], method="spacy")  # loading is not per sentence
+    t = time.perf_counter()
+    spacy = sentence_entities(sentences, method="spacy")
+    timings["spacy"] = time.perf_counter() - t
+    t = time.perf_counter()
+    hybrid = sentence_entities(sentences, method="hybrid")
+    timings["hybrid"] = time.perf_counter() - t
+    by_method = {"patterns": pattern, "spacy": spacy, "hybrid": hybrid}
+
+    for method, ents in by_method.items():
+        table = dict(zip(sentences, ents))
+        counts: dict[str, Counter] = defaultdict(Counter)
+        t = time.perf_counter()
+        for kind, q, sent, gold in rows:
+            sa = short_answer(q, sent, table[sent])
+            g = grade(sa.text if sa else None, gold)
+            counts[kind][g] += 1
+            counts["all"][g] += 1
+        select_ms = 1000 * (time.perf_counter() - t) / len(rows)
+        per_sent = 1000 * timings[method] / len(sentences)
+        print(
+            f"\n== {method}: entities {per_sent:.2f} ms/sentence (batched), "
+            f"selection {select_ms:.3f} ms/question"
+        )
+        print(f"{'kind':9} {'n':>5} {'equal':>6} {'eq|cont':>8} {'any-ovl':>8} {'none':>6}")
+        for kind in (*KINDS, "all"):
+            c = counts[kind]
+            n = sum(c.values())
+            if not n:
+                continue
+            eq = c["equal"]
+            cont = eq + c["contains"]
+            ovl = cont + c["inside"] + c["overlap"]
+            print(
+                f"{kind:9} {n:5d} {eq / n:6.3f} {cont / n:8.3f} {ovl / n:8.3f} {c['none'] / n:6.3f}"
+            )
+
+
+if __name__ == "__main__":
+    main()
