@@ -26,7 +26,11 @@ from qa.phrases import answer_kind, pattern_entities, sentence_entities, short_a
 _ROOT = Path(__file__).resolve().parent.parent
 # ../shared/data beside the checkout (a worktree one level deeper finds it one level up)
 DATA = next(
-    (d for d in (_ROOT.parent / "shared" / "data", _ROOT.parent.parent / "shared" / "data") if d.is_dir()),
+    (
+        d
+        for d in (_ROOT.parent / "shared" / "data", _ROOT.parent.parent / "shared" / "data")
+        if d.is_dir()
+    ),
     _ROOT.parent / "shared" / "data",
 )
 TRAIN = DATA / "squad-v2-train-10-articles.json"

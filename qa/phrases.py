@@ -113,7 +113,9 @@ def answer_kind(question: str) -> str:
     """
     main = question
     for clause in reversed(question.split(",")[1:]):
-        if re.match(r"\s*(?:and\s+)?(?:\w+\s+)?(?:what|which|who|whom|when|where|how)\b", clause, re.I):
+        if re.match(
+            r"\s*(?:and\s+)?(?:\w+\s+)?(?:what|which|who|whom|when|where|how)\b", clause, re.I
+        ):
             main = clause
             break
     best: tuple[int, str] | None = None
@@ -280,7 +282,7 @@ def _runs(text: str) -> list[list[tuple[int, int, str]]]:
         gap_ok = not cur or re.fullmatch(r"[\s\-–]*", text[cur[-1][1] : s]) is not None
         if _is_cap(t) and gap_ok:
             cur.append((s, e, t))
-            if t.endswith(("'s", "’s")) or text[e : e + 1] in ",;:()\"“”":
+            if t.endswith(("'s", "’s")) or text[e : e + 1] in ',;:()"“”':
                 runs.append(cur)
                 cur = []
         elif cur and t.lower() in _CONNECTORS and gap_ok:
@@ -327,7 +329,11 @@ def _classify_run(text: str, run: list[tuple[int, int, str]], sent_start: bool) 
     """Split a capitalised run into ORG/ROLE/EVENT + PERSON/GPE parts."""
     keys = [_key(t) for _, _, t in run]
     # a sentence-initial function word is not part of a name ("The Home Office", "During")
-    while run and keys[0] in _FUNCTION and not (keys[0] in _VN_SURNAMES and len(run) > 1 and not sent_start):
+    while (
+        run
+        and keys[0] in _FUNCTION
+        and not (keys[0] in _VN_SURNAMES and len(run) > 1 and not sent_start)
+    ):
         run, keys, sent_start = run[1:], keys[1:], False
     if not run:
         return []
@@ -337,7 +343,11 @@ def _classify_run(text: str, run: list[tuple[int, int, str]], sent_start: bool) 
     if len(keys) > 1 and (keys[0] in _PLACE_WORDS or keys[-1] in _PLACE_WORDS):
         if not any(k in _ORG_WORDS or k in _TITLES for k in keys):
             return [e for e in [_span(text, run, "LOC")] if e]
-    kw = [i for i, k in enumerate(keys) if k in _TITLES or k in _OFFICE_WORDS or k in _ORG_WORDS or k in _EVENT_WORDS]
+    kw = [
+        i
+        for i, k in enumerate(keys)
+        if k in _TITLES or k in _OFFICE_WORDS or k in _ORG_WORDS or k in _EVENT_WORDS
+    ]
     out: list[Entity] = []
     if kw:
         last = kw[-1]
@@ -473,7 +483,9 @@ def _combine(patterns: list[Entity], model: list[Entity]) -> list[Entity]:
         hit = [p for p in out if p.start < e.end and e.start < p.end]
         if not hit:
             out.append(e)
-        elif e.label in ("GPE", "LOC", "FAC") and all(p.label in ("NAME", "MISC", "GPE") for p in hit):
+        elif e.label in ("GPE", "LOC", "FAC") and all(
+            p.label in ("NAME", "MISC", "GPE") for p in hit
+        ):
             out = [p for p in out if p not in hit] + [e]
     return sorted(out, key=lambda x: x.start)
 
@@ -497,7 +509,9 @@ def sentence_entities(texts: Sequence[str], *, method: str = "patterns") -> list
 
 # --- choosing the short answer ------------------------------------------------------------
 
-_GENERIC = _FUNCTION | _CONNECTORS | _ORG_WORDS | _TITLES | _OFFICE_WORDS | {"uk", "british", "vietnamese"}
+_GENERIC = (
+    _FUNCTION | _CONNECTORS | _ORG_WORDS | _TITLES | _OFFICE_WORDS | {"uk", "british", "vietnamese"}
+)
 _WORD = re.compile(r"\w+", re.UNICODE)
 
 
@@ -549,9 +563,15 @@ def short_answer(
     if entities is None:
         entities = sentence_entities([sentence], method=method)[0]
     q = set(_tokens(question))
-    anchors = [m.start() for m in _WORD.finditer(sentence) if _tokens(m.group(0))[0] in q and fold(m.group(0)) not in _FUNCTION]
+    anchors = [
+        m.start()
+        for m in _WORD.finditer(sentence)
+        if _tokens(m.group(0))[0] in q and fold(m.group(0)) not in _FUNCTION
+    ]
     for labels in tiers:
-        cands = [e for e in entities if e.label in labels and not named_in(e.text, question, e.label)]
+        cands = [
+            e for e in entities if e.label in labels and not named_in(e.text, question, e.label)
+        ]
         if kind == "how_many":
             cands = [e for e in cands if not _DATE_RE.fullmatch(e.text)]
         if cands:
