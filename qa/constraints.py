@@ -73,9 +73,10 @@ ROLES: dict[str, tuple[str, ...]] = {
 
 # Each event type: the words that report it. A question's event is met by any of them.
 EVENTS: dict[str, tuple[str, ...]] = {
+    # "called" alone is not a call: "Quang called on both sides to concretize the outcomes"
     "phone call": (
-        "phone call", "phone talks", "telephone", "phone conversation", "called", "phoned",
-        "call",
+        "phone call", "phone talks", "telephone", "phone conversation", "phoned", "by phone",
+        "video call", "video conference",
     ),
     "visit": ("visit", "visited", "visiting", "trip", "tour"),
     "dialogue": ("dialogue",),
@@ -90,7 +91,7 @@ EVENTS: dict[str, tuple[str, ...]] = {
 }  # fmt: skip
 # What in a question names each event (its own words, inflected).
 _EVENT_CUES: dict[str, str] = {
-    "phone call": r"phone[ -]?call(?:s|ed)?|phone talks|(?:tele)?phone conversation|called|phoned|telephoned?",
+    "phone call": r"phone[ -]?call(?:s|ed)?|phone talks|(?:tele)?phone conversation|call(?:ed|s)?(?!\s+(?:for|on|upon)\b)|phoned|telephoned?",
     "visit": r"visit(?:s|ed|ing)?|trip|tour",
     "dialogue": r"dialogues?",
     "reception": r"reception|receive[sd]?|receiving|hosted|welcomed",
