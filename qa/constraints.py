@@ -71,6 +71,17 @@ ROLES: dict[str, tuple[str, ...]] = {
     "minister of state": ("minister of state",),
 }  # fmt: skip
 
+# Names written more than one way in news: any member of a group meets any other.
+NAME_VARIANTS: tuple[frozenset[str], ...] = (
+    frozenset({"uk", "united kingdom", "britain", "great britain", "british", "england", "london"}),
+    frozenset({"vietnam", "viet nam", "vietnamese", "ha noi", "hanoi"}),
+    frozenset({"us", "usa", "united states", "america", "american"}),
+    frozenset({"home office", "ministry of home affairs", "home department", "home affairs"}),
+    frozenset({"ministry of public security", "mps", "public security ministry"}),
+    frozenset({"national crime agency", "nca"}),
+    frozenset({"metropolitan police", "met", "scotland yard"}),
+)  # fmt: skip
+
 # Each event type: the words that report it. A question's event is met by any of them.
 EVENTS: dict[str, tuple[str, ...]] = {
     # "called" alone is not a call: "Quang called on both sides to concretize the outcomes"
@@ -81,7 +92,10 @@ EVENTS: dict[str, tuple[str, ...]] = {
     "visit": ("visit", "visited", "visiting", "trip", "tour"),
     "dialogue": ("dialogue",),
     "reception": ("reception", "received", "receive", "receives", "hosted", "welcomed", "welcoming"),
-    "talks": ("talks", "held talks", "discussion", "discussions", "negotiations", "phone talks", "met"),
+    "talks": (
+        "talks", "held talks", "discussion", "discussions", "negotiations", "phone talks", "met",
+        "dialogue",
+    ),
     "meeting": (
         "meeting", "meet", "met", "meets", "talks", "reception", "received", "hosted",
         "phone call", "phone talks",
@@ -122,7 +136,7 @@ _MONTH_ABBR = {m[:3]: m for m in _MONTHS} | {"sept": "september"}
 _YEAR_RE = re.compile(r"\b(1[89]\d{2}|20\d{2})\b")
 _MONTH_RE = re.compile(
     r"\b(" + "|".join(_MONTHS) + r"|jan|feb|mar|apr|jun|jul|aug|sept?|oct|nov|dec)\.?\b"
-    r"(?:\s+(\d{1,2})(?:st|nd|rd|th)?(?:\s*[-–]\s*(\d{1,2}))?)?",
+    r"(?:\s+(\d{1,2})(?!\d)(?:st|nd|rd|th)?(?:\s*[-–]\s*(\d{1,2})(?!\d))?)?",
     re.I,
 )
 # "may" the verb is not May the month: a month must be capitalised in the question.
@@ -169,15 +183,22 @@ _ORDINAL_WINDOW = (
 )
 
 
+# Nouns an ordinal counts in questions about meetings ("the third dialogue", "second session").
+_COUNTED = {
+    "dialogue", "dialogues", "session", "sessions", "round", "rounds", "edition", "meeting",
+    "meetings", "visit", "visits", "conference", "summit", "time", "anniversary", "phase",
+    "day", "year", "term", "call", "talks", "mou", "agreement", "forum", "workshop", "delegation",
+}  # fmt: skip
+
+
 def _head(question: str, end: int) -> str:
-    """The noun an ordinal counts: the last word before a preposition or verb, at most
-    ``_ORDINAL_WINDOW`` words on ("first migration dialogue held" -> "dialogue")."""
-    head = ""
-    for w in _WORD.findall(question[end:])[:_ORDINAL_WINDOW]:
-        if w.lower() in _HEAD_STOP:
-            break
-        head = w
-    return fold(head)
+    """The noun an ordinal counts: the first counted noun ("dialogue") within
+    ``_ORDINAL_WINDOW`` words, else the word right after the ordinal."""
+    window = _WORD.findall(question[end:])[:_ORDINAL_WINDOW]
+    for w in window:
+        if fold(w) in _COUNTED:
+            return fold(w)
+    return fold(window[0]) if window and window[0].lower() not in _HEAD_STOP else ""
 
 
 def extract_constraints(question: str) -> tuple[Constraint, ...]:
@@ -219,10 +240,14 @@ def extract_constraints(question: str) -> tuple[Constraint, ...]:
         if any(s <= m.start() < e for s, e in date_spans):
             continue
         raw = m.group(1).lower()
+        if raw == "one":
+            continue  # "one of the", "which one": rarely a count to meet
         value = _NUMBER_WORDS.get(raw)
         num = str(value) if value is not None else raw.replace(",", "")
         out.append((m.start(), Constraint("number", m.group(0), num)))
-    for ent in pattern_entities(_opening(q)):
+    # A question in capitals ("ROBERT JENRICK POSITION") gives no case to find names by.
+    shouting = q.upper() == q and any(ch.isalpha() for ch in q)
+    for ent in [] if shouting else pattern_entities(_opening(q)):
         if ent.label not in _NAME_LABELS:
             continue
         if any(s < ent.end and ent.start < e for s, e in role_spans):
@@ -270,8 +295,14 @@ def _token_found(tok: str, vocab: set[str], *, fuzzy: bool) -> str:
 
 def name_met(name: str, text: str) -> bool:
     """Whether ``text`` mentions the name: every word found, or one misspelt by one edit;
-    a single-word name may be a part of a longer one ("Quang" in "Luong Tam Quang")."""
-    vocab = set(_WORD.findall(fold(text)))
+    a single-word name may be a part of a longer one ("Quang" in "Luong Tam Quang"); a name
+    of :data:`NAME_VARIANTS` is met by another of its group ("Britain" by "UK")."""
+    key = " ".join(_WORD.findall(fold(name)))
+    folded_text = fold(text)
+    for group in NAME_VARIANTS:
+        if key in group and any(_phrase_in(v, folded_text) for v in group):
+            return True
+    vocab = set(_WORD.findall(folded_text))
     toks = [t for t in _WORD.findall(fold(name))]
     strong = [t for t in toks if t not in _WEAK] or toks
     if not strong:
@@ -343,7 +374,8 @@ def met(c: Constraint, text: str, *, date: str = "") -> bool:
                 return True
         return False
     if c.kind == "number":
-        return c.value in _numbers_in(text)
+        # "the two sides" are "both sides"
+        return c.value in _numbers_in(text) or (c.value == "2" and _phrase_in("both", folded))
     if c.kind == "year":
         return c.value in _YEAR_RE.findall(text) or date[:4] == c.value
     if c.kind == "month":

@@ -105,6 +105,13 @@ KIND_LABELS: dict[str, tuple[tuple[str, ...], ...]] = {
 }
 
 
+# A question that asks for a person by office or title ("Who was the Home Secretary") is
+# not answered by an organisation.
+_PERSONAL = re.compile(
+    rf"\b(?:{_PERSON_NOUNS}|chief|spokes\w+|envoy|deputy|mr|ms|mrs|he|she|his|her)\b", re.I
+)
+
+
 def answer_kind(question: str) -> str:
     """``who``, ``org``, ``when``, ``where``, ``how_many``, ``amount``, ``agreement`` or ``""``.
 
@@ -118,12 +125,37 @@ def answer_kind(question: str) -> str:
         ):
             main = clause
             break
-    best: tuple[int, str] | None = None
+    if _DESCRIPTION.search(main):
+        return ""  # "what kind of programmes" asks for a description, not a named thing
+    found: list[tuple[int, int, str]] = []
     for kind, pattern in _KIND_CUES:
         m = pattern.search(main)
-        if m and (best is None or m.start() < best[0]):
-            best = (m.start(), kind)
-    return best[1] if best else ""
+        if m:
+            found.append((m.start(), m.end() - m.start(), kind))
+    if not found:
+        return ""
+    # A question that opens with its question word asks what that word asks: in "Which
+    # edition ... concluded when Quang received Ridley?" the later "when" asks nothing.
+    opening = _OPENING.match(main)
+    if opening:
+        at = [f for f in found if f[0] == opening.start(1)]
+        if not at:
+            return ""
+        found = at
+    # Earliest cue first; at one place the nearest noun ("Which Minister of State": who),
+    # except that money is a count of a special kind ("How much funding": amount).
+    best = min(found)
+    if best[2] == "how_many" and any(f[2] == "amount" and f[0] == best[0] for f in found):
+        return "amount"
+    return best[2]
+
+
+_OPENING = re.compile(
+    r"^\s*(?:(?:and|but|so|then)\s+)?(?:(?:in|on|at|to|for|from|with|by|of|during|under|among|"
+    r"since|until|after|before)\s+)?(what|which|who|whom|whose|when|where|why|how)\b",
+    re.I,
+)
+_DESCRIPTION = re.compile(r"^\s*(?:what|which)\s+(?:kinds?|types?|sorts?|forms?)\s+of\b", re.I)
 
 
 # --- pattern entities ---------------------------------------------------------------------
@@ -172,7 +204,8 @@ _ORDINAL_RE = re.compile(
 # A named agreement runs from its head word to the end of the clause.
 _AGREEMENT_RE = re.compile(
     r"\b(?:(?:the|a|an|another)\s+)?(?:Memorand(?:um|a)\s+of\s+[Uu]nderstanding|MoUs?|"
-    r"Joint\s+(?:Statement|Declaration|Communiqu[ée])|(?:[A-Z]\w+\s+)*(?:Agreement|Treaty|Accord|Convention|Protocol|Pact))"
+    r"Joint\s+(?:Statement|Declaration|Communiqu[ée])|(?:[A-Z]\w+\s+)*(?:Agreement|Treaty|Accord|Convention|Protocol|Pact)"
+    r"|(?:agreement|treaty|memorandum|deal)(?=\s+(?:on|for|between|concerning|regarding)\s))"
     r"(?:\s*\([^)]{1,12}\))?"
     # the name ends at the clause's verb or date: "... on co-operation in this field signed in"
     r"(?:\s+(?:on|of|for|between|to|concerning|regarding)\s+"
@@ -578,6 +611,8 @@ def short_answer(
     # The asked-for noun names nothing: "which agency" does not name "UK Border Agency".
     cue = dict(_KIND_CUES).get(kind)
     question = cue.sub(" ", question, count=1) if cue else question
+    if kind == "who" and not _PERSONAL.search(question):
+        tiers = (*tiers, ("ORG",))  # "Who co-hosted the dialogue?": a ministry may answer
     for labels in tiers:
         cands = [
             e for e in entities if e.label in labels and not named_in(e.text, question, e.label)

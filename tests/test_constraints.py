@@ -202,3 +202,38 @@ def test_indirect(question: str, clause: str) -> None:
 def test_unknown_kind_is_an_error() -> None:
     with pytest.raises(ValueError, match="unknown constraint kind 'colour'"):
         met(Constraint("colour", "red", "red"), "red")
+
+
+def test_place_and_organisation_variants() -> None:
+    assert name_met("Britain", VISIT)  # the article says "UK" and "United Kingdom"
+    assert name_met("Vietnam", PHONE_TALKS)  # "Vietnamese"
+    assert name_met("NCA", "visited the UK's National Crime Agency")
+    assert not name_met("France", VISIT)
+
+
+def test_month_and_year_are_not_a_day() -> None:
+    q = "What did the ministers agree in their April 2024 call?"
+    assert _kinds(q) == [
+        ("month", "April", "april"),
+        ("year", "2024", "2024"),
+        ("event", "call", "phone call"),
+    ]
+    assert unmet(extract_constraints(q), "", CALL_2024) == ()
+
+
+def test_a_question_in_capitals_sets_no_names() -> None:
+    assert _kinds("ROBERT JENRICK POSITION HOME OFFICE") == []
+    assert _kinds("PHAM MINH CHINH UK VISIT 2021") == [
+        ("event", "VISIT", "visit"),
+        ("year", "2021", "2021"),
+    ]
+
+
+def test_called_for_is_no_phone_call() -> None:
+    assert [c.kind for c in extract_constraints("Who called for joint investigations?")] == []
+
+
+def test_two_sides_are_both_sides() -> None:
+    cs = extract_constraints("What programmes will the two sides carry out?")
+    assert cs == (Constraint("number", "two", "2"),)
+    assert unmet(cs, "", "Both sides will carry out programmes.") == ()

@@ -223,3 +223,38 @@ def test_spacy_entities_are_spans_of_the_sentence() -> None:
     assert ("On the afternoon of April 15, 2024", "DATE") in [(e.text, e.label) for e in hybrid]
     for text, row in zip([CALL, RECEPTION], spacy_rows):
         assert all(text[e.start : e.end] == e.text for e in row)
+
+
+@pytest.mark.parametrize(
+    ("question", "kind"),
+    [
+        # a later "when" asks nothing when the question opens with another question word
+        ("Which edition of the dialogue had concluded when Quang received Ridley?", ""),
+        ("Which Minister of State was expected to visit Vietnam?", "who"),  # not "which state"
+        ("What kind of programmes will the two sides carry out?", ""),
+        ("Among whom did Quang suggest more exchanges?", "who"),
+        ("Beyonce met with whom's family?", "who"),  # no opening question word: any cue
+    ],
+)
+def test_answer_kind_follows_the_opening_question_word(question: str, kind: str) -> None:
+    assert answer_kind(question) == kind
+
+
+def test_who_without_a_title_may_be_answered_by_an_organisation() -> None:
+    sentence = (
+        "Also on the same day, Vietnam’s Ministry of Public Security and the UK Home Office "
+        "co-hosted the third Vietnam-UK Migration and Immigration Dialogue."
+    )
+    sa = short_answer("Who co-hosted the dialogue with the UK Home Office?", sentence)
+    assert (sa.text, sa.label) == ("Ministry of Public Security", "ORG")
+    # asking for an office holder is not answered by a ministry
+    assert short_answer("Who was the Home Secretary at the dialogue?", sentence) is None
+
+
+def test_lowercase_agreement_on_something_is_named() -> None:
+    sentence = (
+        "Hung suggested the two sides soon negotiate and sign an agreement on the extradition "
+        "of criminals to complete the legal corridor."
+    )
+    sa = short_answer("What agreement did Hung suggest?", sentence)
+    assert sa.text == "an agreement on the extradition of criminals to complete the legal corridor"
