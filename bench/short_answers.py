@@ -21,6 +21,7 @@ from collections import Counter, defaultdict
 from pathlib import Path
 
 from qa.chunking import split_sentences
+from qa.constraints import extract_constraints, unmet
 from qa.phrases import answer_kind, pattern_entities, sentence_entities, short_answer
 
 _ROOT = Path(__file__).resolve().parent.parent
@@ -45,8 +46,9 @@ def normalise(text: str) -> str:
     return " ".join(text.split())
 
 
-def items(path: Path) -> list[tuple[str, str, str, str]]:
-    """``(kind, question, sentence, gold)`` for answerable questions of the measured kinds."""
+def items(path: Path, *, with_context: bool = False) -> list[tuple]:
+    """``(kind, question, sentence, gold)`` for answerable questions of the measured kinds
+    (and the paragraph, with ``with_context``)."""
     data = json.loads(path.read_text(encoding="utf-8"))["data"]
     out = []
     for article in data:
@@ -63,7 +65,8 @@ def items(path: Path) -> list[tuple[str, str, str, str]]:
                 a0, a1 = ans["answer_start"], ans["answer_start"] + len(ans["text"])
                 for s, e, sent in sents:
                     if s <= a0 and a1 <= e:
-                        out.append((kind, qa["question"], sent, ans["text"]))
+                        row = (kind, qa["question"], sent, ans["text"])
+                        out.append((*row, ctx) if with_context else row)
                         break
     return out
 
@@ -141,5 +144,37 @@ def main() -> None:
             )
 
 
+def query_cost(limit: int = 0, candidates: int = 5) -> None:
+    """Per-question cost of what answering adds at query time: the question's constraints,
+    then for ``candidates`` sentences the short answer (entities stored at build time, or
+    found by patterns now) and the unmet constraints against the paragraph."""
+    rows = items(TRAIN, with_context=True)
+    rows = rows[:limit] if limit else rows[:500]
+    pool = []
+    for _kind, q, _sent, _gold, ctx in rows:
+        sents = [x for _, _, x in split_sentences(ctx)][:candidates]
+        pool.append((q, ctx, sents, sentence_entities(sents)))
+    for _ in range(2):  # the second pass is what a warm server pays
+        t = time.perf_counter()
+        for q, ctx, sents, ents in pool:
+            cs = extract_constraints(q)
+            for sent, e in zip(sents, ents):
+                short_answer(q, sent, e)
+                unmet(cs, sent, ctx)
+        stored = 1000 * (time.perf_counter() - t) / len(pool)
+        t = time.perf_counter()
+        for q, ctx, sents, _ in pool:
+            cs = extract_constraints(q)
+            for sent in sents:
+                short_answer(q, sent)
+                unmet(cs, sent, ctx)
+        live = 1000 * (time.perf_counter() - t) / len(pool)
+    print(
+        f"\n== query-time cost, {len(pool)} questions x {candidates} sentences: "
+        f"{stored:.2f} ms/question with stored entities, {live:.2f} ms with patterns run now"
+    )
+
+
 if __name__ == "__main__":
     main()
+    query_cost()

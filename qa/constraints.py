@@ -15,6 +15,7 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
+from functools import lru_cache
 
 from qa.lexical import fold
 from qa.phrases import pattern_entities
@@ -263,6 +264,14 @@ def extract_constraints(question: str) -> tuple[Constraint, ...]:
 # --- matching ------------------------------------------------------------------------------
 
 
+@lru_cache(maxsize=4096)
+def _view(text: str) -> tuple[str, frozenset[str]]:
+    """A text folded, and its folded words (cached: a passage is checked once per sentence
+    and constraint, and folding Vietnamese diacritics is the slow part)."""
+    folded = fold(text)
+    return folded, frozenset(_WORD.findall(folded))
+
+
 def _edit1(a: str, b: str) -> bool:
     """At most one insertion, deletion, substitution or adjacent swap between ``a`` and ``b``."""
     if a == b:
@@ -281,7 +290,7 @@ def _edit1(a: str, b: str) -> bool:
     return any(b[:i] + b[i + 1 :] == a for i in range(len(b)))
 
 
-def _token_found(tok: str, vocab: set[str], *, fuzzy: bool) -> str:
+def _token_found(tok: str, vocab: frozenset[str], *, fuzzy: bool) -> str:
     """``exact``, ``fuzzy`` or ``""``: a misspelling is one edit away (words of 5+ letters,
     or 4+ when the rest of a multi-word name matched exactly)."""
     if tok in vocab:
@@ -298,11 +307,10 @@ def name_met(name: str, text: str) -> bool:
     a single-word name may be a part of a longer one ("Quang" in "Luong Tam Quang"); a name
     of :data:`NAME_VARIANTS` is met by another of its group ("Britain" by "UK")."""
     key = " ".join(_WORD.findall(fold(name)))
-    folded_text = fold(text)
+    folded_text, vocab = _view(text)
     for group in NAME_VARIANTS:
         if key in group and any(_phrase_in(v, folded_text) for v in group):
             return True
-    vocab = set(_WORD.findall(folded_text))
     toks = [t for t in _WORD.findall(fold(name))]
     strong = [t for t in toks if t not in _WEAK] or toks
     if not strong:
@@ -360,7 +368,7 @@ def _phrase_in(phrase: str, folded_text: str) -> bool:
 
 def met(c: Constraint, text: str, *, date: str = "") -> bool:
     """Whether ``text`` meets one constraint; ``date`` (ISO) is the text's article date."""
-    folded = fold(text)
+    folded = _view(text)[0]
     if c.kind == "name":
         return name_met(c.value, text)
     if c.kind == "ordinal":
@@ -401,8 +409,10 @@ def unmet(
     ``date`` is the passage's article date (ISO); a year or month it gives counts as met
     ("in 2023" is met by an article dated 2023 that says "September 16-21").
     """
-    text = f"{sentence}\n{passage_text}" if passage_text else sentence
-    return tuple(c for c in constraints if not met(c, text, date=date))
+    # Each text on its own (the passage holds the sentence anyway): cached views of the
+    # passage serve every candidate sentence.
+    texts = (sentence, passage_text) if passage_text else (sentence,)
+    return tuple(c for c in constraints if not any(met(c, t, date=date) for t in texts))
 
 
 # --- saying what is missing ---------------------------------------------------------------
