@@ -90,7 +90,8 @@ EVENTS: dict[str, tuple[str, ...]] = {
         "phone call", "phone talks", "telephone", "phone conversation", "phoned", "by phone",
         "video call", "video conference",
     ),
-    "visit": ("visit", "visited", "visiting", "trip", "tour"),
+    # a delegation received abroad is on a visit ("Welcoming Minister Ridley and his delegation")
+    "visit": ("visit", "visited", "visiting", "trip", "tour", "delegation"),
     "dialogue": ("dialogue",),
     "reception": ("reception", "received", "receive", "receives", "hosted", "welcomed", "welcoming"),
     "talks": (
@@ -197,9 +198,13 @@ def _head(question: str, end: int) -> str:
     ``_ORDINAL_WINDOW`` words, else the word right after the ordinal."""
     window = _WORD.findall(question[end:])[:_ORDINAL_WINDOW]
     for w in window:
+        if _ORDINAL_RE.fullmatch(w):
+            break  # "fourth second session": the next ordinal counts the session
         if fold(w) in _COUNTED:
             return fold(w)
-    return fold(window[0]) if window and window[0].lower() not in _HEAD_STOP else ""
+    if not window or window[0].lower() in _HEAD_STOP or _ORDINAL_RE.fullmatch(window[0]):
+        return ""
+    return fold(window[0])
 
 
 def extract_constraints(question: str) -> tuple[Constraint, ...]:

@@ -203,7 +203,7 @@ _ORDINAL_RE = re.compile(
 )
 # A named agreement runs from its head word to the end of the clause.
 _AGREEMENT_RE = re.compile(
-    r"\b(?:(?:the|a|an|another)\s+)?(?:Memorand(?:um|a)\s+of\s+[Uu]nderstanding|MoUs?|"
+    r"\b(?:(?:the|a|an|another)\s+)?(?:[Mm]emorand(?:um|a)\s+of\s+[Uu]nderstanding|MoUs?|"
     r"Joint\s+(?:Statement|Declaration|Communiqu[ée])|(?:[A-Z]\w+\s+)*(?:Agreement|Treaty|Accord|Convention|Protocol|Pact)"
     r"|(?:agreement|treaty|memorandum|deal)(?=\s+(?:on|for|between|concerning|regarding)\s))"
     r"(?:\s*\([^)]{1,12}\))?"
@@ -414,10 +414,15 @@ def _classify_run(text: str, run: list[tuple[int, int, str]], sent_start: bool) 
                 if place in _PLACES:  # "Ministry of Public Security of Vietnam"
                     out += [e for e in [_span(text, tail, "GPE")] if e]
                 return out
-            if " ".join(tail_keys) in _PLACES:
-                out += [e for e in [_span(text, tail, "GPE")] if e]
-            else:
-                out += [e for e in [_span(text, tail, "PERSON")] if e]
+            # after a title, names ("Le Quoc Hung and Rob Jones": two people)
+            part: list[tuple[int, int, str]] = []
+            for tok in [*tail, (0, 0, "and")]:
+                if tok[2].lower() != "and":
+                    part.append(tok)
+                    continue
+                label = "GPE" if " ".join(_key(t) for _, _, t in part) in _PLACES else "PERSON"
+                out += [e for e in [_span(text, part, label)] if e]
+                part = []
         return out
     # no keyword: a name, a place, or a pair of names joined by "and"
     parts: list[list[tuple[int, int, str]]] = [[]]

@@ -237,3 +237,19 @@ def test_two_sides_are_both_sides() -> None:
     cs = extract_constraints("What programmes will the two sides carry out?")
     assert cs == (Constraint("number", "two", "2"),)
     assert unmet(cs, "", "Both sides will carry out programmes.") == ()
+
+
+def test_keyword_query_with_two_ordinals() -> None:
+    cs = extract_constraints("defence policy dialogue fourth second session month")
+    assert [(c.text, c.about) for c in cs if c.kind == "ordinal"] == [
+        ("fourth", ""),
+        ("second", "session"),
+    ]
+    assert unmet(cs, "", FIRST_DIALOGUE) == ()
+
+
+def test_a_delegation_received_is_on_a_visit() -> None:
+    cs = extract_constraints(
+        "Who is the Home Office's number two civil servant that visited Hanoi?"
+    )
+    assert unmet(cs, "", RECEPTION) == ()

@@ -258,3 +258,13 @@ def test_lowercase_agreement_on_something_is_named() -> None:
     )
     sa = short_answer("What agreement did Hung suggest?", sentence)
     assert sa.text == "an agreement on the extradition of criminals to complete the legal corridor"
+
+
+def test_two_names_after_a_title() -> None:
+    sentence = (
+        "Visiting the NCA, Deputy Minister Le Quoc Hung and Rob Jones, Director General for "
+        "Operations at the NCA, committed to working closely."
+    )
+    people = [e.text for e in pattern_entities(sentence) if e.label == "PERSON"]
+    assert people == ["Le Quoc Hung", "Rob Jones"]
+    assert short_answer("Who did Hung meet at the NCA?", sentence).text == "Rob Jones"
