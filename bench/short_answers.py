@@ -7,7 +7,10 @@ how often the phrase equals the gold answer (SQuAD normalisation), contains it, 
 in it, overlaps it (a shared token), and how often no phrase is found; and the entity time per
 sentence. The data are CC BY-SA 4.0 (../shared/data/README or SQuAD's site).
 
-    PYTHONPATH=. python bench/short_answers.py [--limit N]
+    PYTHONPATH=. python bench/short_answers.py [--limit N] [--sets tests/data/dev.jsonl ...]
+
+``--sets`` adds the same comparison on the project's question sets (JSONL with ``answers``,
+``evidence`` and ``sources``): the sentence of the source article holding the evidence.
 """
 
 from __future__ import annotations
@@ -92,6 +95,7 @@ def main() -> None:
     """Run the comparison and print one table per extractor."""
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--limit", type=int, default=0, help="use only the first N questions")
+    ap.add_argument("--sets", nargs="*", type=Path, default=[], help="project JSONL sets")
     args = ap.parse_args()
     rows = items(TRAIN)
     if args.limit:
@@ -142,6 +146,53 @@ def main() -> None:
             print(
                 f"{kind:9} {n:5d} {eq / n:6.3f} {cont / n:8.3f} {ovl / n:8.3f} {c['none'] / n:6.3f}"
             )
+    if args.sets:
+        compare_sets(args.sets)
+
+
+def set_items(paths: list[Path]) -> list[tuple[str, str, str, list[str]]]:
+    """``(kind, question, sentence, gold answers)`` for typed answerable questions of sets."""
+    corpus = _ROOT / "corpus"
+    docs = {p.name: p.read_text(encoding="utf-8") for p in corpus.glob("*.txt")}
+    out = []
+    for path in paths:
+        for line in path.read_text(encoding="utf-8").splitlines():
+            r = json.loads(line) if line.strip() else None
+            if not r or not r.get("answerable", True) or not r.get("evidence"):
+                continue
+            kind = answer_kind(r["question"])
+            if not kind:
+                continue
+            head = r["evidence"][0][:40]
+            sents = [
+                x
+                for src in r.get("sources", [])
+                for para in docs.get(src, "").split("\n")
+                for _, _, x in split_sentences(para)
+                if head in x
+            ]
+            if sents:
+                out.append((kind, r["question"], sents[0], list(r["answers"])))
+    return out
+
+
+def compare_sets(paths: list[Path]) -> None:
+    """Short answers on the project's sets: how often one of the gold answers is matched."""
+    rows = set_items(paths)
+    sentences = list(dict.fromkeys(r[2] for r in rows))
+    print(f"\n== project sets {[p.name for p in paths]}: {len(rows)} typed answerable questions")
+    print(f"{'method':9} {'equal':>6} {'eq|cont':>8} {'any-ovl':>8} {'none':>6}")
+    for method in ("patterns", "spacy", "hybrid"):
+        table = dict(zip(sentences, sentence_entities(sentences, method=method)))
+        grades = Counter()
+        for _kind, q, sent, golds in rows:
+            sa = short_answer(q, sent, table[sent])
+            order = ("equal", "contains", "inside", "overlap", "wrong", "none")
+            grades[min((grade(sa.text if sa else None, g) for g in golds), key=order.index)] += 1
+        n = len(rows)
+        eq, cont = grades["equal"], grades["equal"] + grades["contains"]
+        ovl = cont + grades["inside"] + grades["overlap"]
+        print(f"{method:9} {eq / n:6.3f} {cont / n:8.3f} {ovl / n:8.3f} {grades['none'] / n:6.3f}")
 
 
 def query_cost(limit: int = 0, candidates: int = 5) -> None:
