@@ -463,7 +463,9 @@ def pattern_entities(text: str) -> list[Entity]:
     out: list[Entity] = []
 
     def add(m: re.Match[str], label: str) -> None:
-        ent = Entity(m.group(0).strip(), m.start(), m.start() + len(m.group(0).rstrip()), label)
+        raw = m.group(0)
+        start = m.start() + len(raw) - len(raw.lstrip())
+        ent = Entity(raw.strip(), start, start + len(raw.strip()), label)
         if not _overlaps(ent, out):
             out.append(ent)
 

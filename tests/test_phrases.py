@@ -5,6 +5,8 @@ from __future__ import annotations
 import json
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from qa.phrases import (
     Entity,
@@ -268,3 +270,21 @@ def test_two_names_after_a_title() -> None:
     people = [e.text for e in pattern_entities(sentence) if e.label == "PERSON"]
     assert people == ["Le Quoc Hung", "Rob Jones"]
     assert short_answer("Who did Hung meet at the NCA?", sentence).text == "Rob Jones"
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    st.lists(
+        st.sampled_from(
+            ["Minister", "To", "Lam", "of", "the", "UK", "Home", "Office", "and", "met", "in",
+             "Hanoi", "on", "April", "15,", "2024", "3", "first", "MoU", "on", "trade", ".",
+             "Lương", "Tam", "Quang's", "(MPS)", "Sen.", "Lt.", "Gen.", "£5", "million"]
+        ),
+        max_size=25,
+    )
+)  # fmt: skip
+def test_pattern_entities_are_disjoint_spans_of_the_text(tokens: list[str]) -> None:
+    text = " ".join(tokens)
+    ents = pattern_entities(text)
+    assert all(text[e.start : e.end] == e.text and e.text for e in ents)
+    assert all(a.end <= b.start for a, b in zip(ents, ents[1:]))
