@@ -458,6 +458,17 @@ def _overlaps(a: Entity, spans: Sequence[Entity]) -> bool:
     return any(a.start < b.end and b.start < a.end for b in spans)
 
 
+_TYPED_PATTERNS = (
+    (_AGREEMENT_RE, "AGREEMENT"),
+    (_DATE_RE, "DATE"),
+    (_MONEY_RE, "MONEY"),
+    (_PERCENT_RE, "PERCENT"),
+    (_ORDINAL_RE, "ORDINAL"),
+    (_QUANTITY_RE, "QUANTITY"),
+    (_CARDINAL_RE, "CARDINAL"),
+)
+
+
 def pattern_entities(text: str) -> list[Entity]:
     """Entities found by patterns alone (no model): dates, numbers, agreements, names."""
     out: list[Entity] = []
@@ -469,21 +480,11 @@ def pattern_entities(text: str) -> list[Entity]:
         if not _overlaps(ent, out):
             out.append(ent)
 
-    for m in _AGREEMENT_RE.finditer(text):
-        add(m, "AGREEMENT")
-    for m in _DATE_RE.finditer(text):
-        add(m, "DATE")
-    for m in _MONEY_RE.finditer(text):
-        add(m, "MONEY")
-    for m in _PERCENT_RE.finditer(text):
-        add(m, "PERCENT")
-    for m in _ORDINAL_RE.finditer(text):
-        add(m, "ORDINAL")
-    for m in _QUANTITY_RE.finditer(text):
-        add(m, "QUANTITY")
-    for m in _CARDINAL_RE.finditer(text):
-        if m.group(0).strip():
-            add(m, "CARDINAL")
+    # In order of precedence: a span taken by an earlier kind is not taken again.
+    for pattern, label in _TYPED_PATTERNS:
+        for m in pattern.finditer(text):
+            if m.group(0).strip():
+                add(m, label)
     sentence_starts = {0} | {m.end() for m in re.finditer(r"[.!?:;\"“]\s+", text)}
     for run in _runs(text):
         first = run[0][0]
