@@ -17,11 +17,10 @@ Importing ``qa`` loads no model, no torch and no gradio.
 from __future__ import annotations
 
 import os
-import threading
-from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from qa.errors import CorpusError, IndexCorruptError, IndexLockedError, QAError, QuestionSetError
+from qa.opening import default_paths, load_default_index
 from qa.types import Answer, DocMeta, Document, Passage
 
 if TYPE_CHECKING:
@@ -48,39 +47,6 @@ __all__ = [
 ]
 
 __version__ = "0.1.0"
-
-_default: Index | None = None
-_default_lock = threading.Lock()
-
-
-def default_paths() -> tuple[Path, Path]:
-    """``(corpus_dir, index_dir)`` of the default index.
-
-    ``$QA_CORPUS``/``$QA_INDEX`` if set; else ``corpus/`` and ``embeddings/`` in the current
-    folder, falling back to the ones beside this package in a source checkout.
-    """
-    corpus = os.environ.get("QA_CORPUS")
-    index = os.environ.get("QA_INDEX")
-    if corpus is None:
-        here = Path("corpus")
-        repo = Path(__file__).resolve().parent.parent
-        corpus = str(here if here.is_dir() or not (repo / "corpus").is_dir() else repo / "corpus")
-    if index is None:
-        index = str(Path(corpus).resolve().parent / "embeddings")
-    return Path(corpus), Path(index)
-
-
-def load_default_index(*, reload: bool = False) -> Index:
-    """The default index, built or rebuilt if needed, shared by every call in this process."""
-    global _default
-    with _default_lock:
-        if _default is None or reload:
-            from qa.index import open_index
-
-            corpus, index = default_paths()
-            _default = open_index(corpus, index)
-        return _default
-
 
 def build_index(
     corpus_dir: str | os.PathLike, index_dir: str | os.PathLike, **kwargs: Any

@@ -666,12 +666,10 @@ def run_evaluation(
     prune(out)
     stem = f"eval-{_dt.datetime.now():%Y%m%d-%H%M%S}-{os.urandom(3).hex()}"
     report_path = out / f"{stem}.json"
-    report.to_json(report_path)
+    report.write(json=report_path)
     plot_path: Path | None = out / f"{stem}.png"
     try:
-        from qa.evaluation import plot
-
-        plot(report, plot_path)
+        report.write(plot=plot_path)
     except Exception:  # a missing plot must not cost the user the report
         log.exception("plotting the evaluation failed")
         plot_path = None
