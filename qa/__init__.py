@@ -48,6 +48,7 @@ __all__ = [
 
 __version__ = "0.1.0"
 
+
 def build_index(
     corpus_dir: str | os.PathLike, index_dir: str | os.PathLike, **kwargs: Any
 ) -> Index:
