@@ -22,13 +22,13 @@ from typing import Protocol, runtime_checkable
 import numpy as np
 
 from qa.errors import QAError
+from qa.opening import BACKENDS
 
 DEFAULT_MODEL = "all-MiniLM-L6-v2"
 # ONNX Runtime with int8 weights: about 2x faster than torch, loads without importing torch,
 # and retrieval hit@5 is unchanged on dev, test and SQuAD (see docs/performance.md). ``onnx``
 # (fp32, the same vectors as torch) and ``torch`` stay one flag or QA_BACKEND away.
 DEFAULT_BACKEND = "onnx-int8"
-BACKENDS = ("torch", "onnx", "onnx-int8", "fake")
 
 
 @runtime_checkable

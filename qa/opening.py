@@ -1,6 +1,6 @@
 """Opening an index the way the ``qa`` command and the app both do, and the default index.
 
-A leaf at import time (the index module loads inside the functions), so the CLI, the app and
+Light at import time (the index module loads inside the functions), so the CLI, the app and
 the evaluation package share one opener and one list of encoder backends without importing the
 ``qa`` facade.
 """
@@ -15,8 +15,10 @@ from typing import TYPE_CHECKING
 if TYPE_CHECKING:
     from qa.index import Index
 
-# The encoder backends ``--backend`` accepts (see qa.embedding.get_encoder); "fake" is the
-# deterministic test encoder.
+__all__ = ["BACKENDS", "default_paths", "load_default_index", "open_for", "resolve_paths"]
+
+# The encoder backends (qa.embedding.get_encoder builds them; --backend offers them). Here, in a
+# module that imports nothing heavy, so the CLI parser can list them without loading numpy.
 BACKENDS = ("torch", "onnx", "onnx-int8", "fake")
 
 _default: Index | None = None
