@@ -10,11 +10,11 @@ counts the fitted model gives on each set.
 
 from __future__ import annotations
 
-import argparse
 import json
 from pathlib import Path
 
 import numpy as np
+from fitting import fit_args
 
 from qa.answering import (
     CAL,
@@ -80,11 +80,7 @@ def report(name: str, X: np.ndarray, y: np.ndarray, w: np.ndarray, ids: list[str
 
 
 def main() -> None:
-    ap = argparse.ArgumentParser()
-    ap.add_argument("dev", nargs="?", default="tests/data/dev.jsonl")
-    ap.add_argument("--check", default="tests/data/test.jsonl")
-    ap.add_argument("--index", default="embeddings")
-    args = ap.parse_args()
+    args = fit_args("Fit the answer-confidence weights (qa.answering.CAL).")
     index = load_index(args.index)
     X, y, ids = collect(index, Path(args.dev))
     w = fit(X, y)

@@ -15,7 +15,7 @@ import os
 import re
 import stat
 import unicodedata
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, replace
 from datetime import date
 from html.parser import HTMLParser
@@ -426,6 +426,16 @@ def clean(doc_id: str, text: str, meta: DocMeta, file_hash: str = "") -> Documen
         if e > s:
             kept.append((s, e))
 
+    paragraphs = _unique_paragraphs(text, kept, drop)
+    meta = _complete_meta(meta, title, dateline_date, signature, paragraphs)
+    dropped.sort(key=lambda d: d.start)
+    return Document(doc_id, meta, tuple(paragraphs), tuple(dropped), file_hash)
+
+
+def _unique_paragraphs(
+    text: str, kept: list[tuple[int, int]], drop: Callable[[str, int, int], None]
+) -> list[Paragraph]:
+    """The kept spans as numbered paragraphs, dropping exact and near repeats of earlier ones."""
     paragraphs: list[Paragraph] = []
     seen_exact: set[str] = set()
     seen_shingles: list[set] = []
@@ -442,10 +452,7 @@ def clean(doc_id: str, text: str, meta: DocMeta, file_hash: str = "") -> Documen
         seen_exact.add(norm)
         seen_shingles.append(sh)
         paragraphs.append(Paragraph(len(paragraphs) + 1, content, s, e))
-
-    meta = _complete_meta(meta, title, dateline_date, signature, paragraphs)
-    dropped.sort(key=lambda d: d.start)
-    return Document(doc_id, meta, tuple(paragraphs), tuple(dropped), file_hash)
+    return paragraphs
 
 
 def _looks_like_headline(content: str) -> bool:
