@@ -126,9 +126,13 @@ def build_demo(index: Any, error: str, workdir: Path) -> Any:
     with blocks as demo:
         gr.HTML(header_html(index, error))
         with gr.Tabs():
-            chat_tab(index, error, documents)
-            documents_tab(index, error, documents)
-            evaluate_tab(index, error, workdir, upload_root)
+            chat = chat_tab(documents)
+            timeline, doc_view = documents_tab(documents)
+            evaluation = evaluate_tab()
+        # Events and states sit outside gr.Tabs: a gr.State inside it renders as a phantom tab.
+        chat_events(chat, index, error)
+        documents_events(timeline, doc_view, index, error, documents)
+        evaluate_events(evaluation, index, error, workdir, upload_root)
     return demo
 
 
@@ -150,8 +154,8 @@ class ChatParts:
     sources: Any
 
 
-def chat_tab(index: Any, error: str, documents: list[Any]) -> ChatParts:
-    """The Chat tab: conversation, settings and the Sources panel, with its events."""
+def chat_tab(documents: list[Any]) -> ChatParts:
+    """The Chat tab's layout: conversation, settings and the Sources panel."""
     import gradio as gr
 
     with gr.Tab("Chat", id="chat"), gr.Row(equal_height=False):
@@ -161,9 +165,7 @@ def chat_tab(index: Any, error: str, documents: list[Any]) -> ChatParts:
         with gr.Column(scale=2, min_width=320):
             gr.Markdown("### Sources")
             sources = gr.HTML(ui.EMPTY_SOURCES, elem_id="qa-sources", js_on_load=None)
-    parts = ChatParts(chatbot, msg, send, clear, k, docs, date_from, date_to, sources)
-    _chat_events(parts, index, error)
-    return parts
+    return ChatParts(chatbot, msg, send, clear, k, docs, date_from, date_to, sources)
 
 
 def _conversation() -> tuple[Any, Any, Any, Any]:
@@ -227,7 +229,8 @@ def _settings(documents: list[Any]) -> tuple[Any, Any, Any, Any]:
     return k, docs, date_from, date_to
 
 
-def _chat_events(c: ChatParts, index: Any, error: str) -> None:
+def chat_events(c: ChatParts, index: Any, error: str) -> None:
+    """The Chat tab's events: ask, show a reply's sources, clear, and the ``/chat`` API."""
     import gradio as gr
 
     pending = gr.State("")
@@ -300,11 +303,10 @@ def _chat_api(index: Any, error: str) -> None:
 # --- documents --------------------------------------------------------------------------------
 
 
-def documents_tab(index: Any, error: str, documents: list[Any]) -> None:
-    """The Documents tab: the articles as a timeline; a click opens one's cleaned text."""
+def documents_tab(documents: list[Any]) -> tuple[Any, Any]:
+    """The Documents tab's layout: the articles as a timeline, and the reader."""
     import gradio as gr
 
-    all_ids = [d.doc_id for d in documents]
     with gr.Tab("Documents", id="documents"):
         gr.Markdown(
             "The articles, oldest first. Dates marked *(inferred)* are not stated in "
@@ -322,6 +324,16 @@ def documents_tab(index: Any, error: str, documents: list[Any]) -> None:
                     elem_id="qa-doc",
                     js_on_load=None,
                 )
+    return timeline, doc_view
+
+
+def documents_events(
+    timeline: Any, doc_view: Any, index: Any, error: str, documents: list[Any]
+) -> None:
+    """A click on an article in the timeline opens its cleaned text."""
+    import gradio as gr
+
+    all_ids = [d.doc_id for d in documents]
 
     def show_document(evt: gr.EventData) -> str:
         doc_id = getattr(evt, "doc", None)
@@ -337,8 +349,21 @@ def documents_tab(index: Any, error: str, documents: list[Any]) -> None:
 # --- evaluation -------------------------------------------------------------------------------
 
 
-def evaluate_tab(index: Any, error: str, workdir: Path, upload_root: str) -> None:
-    """The Evaluate tab: upload a question file, run it, show the summary, plot and rows."""
+@dataclass(frozen=True)
+class EvalParts:
+    """The Evaluate tab's components that its events read and write."""
+
+    upload: Any
+    run: Any
+    message: Any
+    report: Any
+    summary: Any
+    plot: Any
+    rows: Any
+
+
+def evaluate_tab() -> EvalParts:
+    """The Evaluate tab's layout: the upload, the run button, the summary, plot and rows."""
     import gradio as gr
 
     with gr.Tab("Evaluate", id="evaluate"):
@@ -359,6 +384,12 @@ def evaluate_tab(index: Any, error: str, workdir: Path, upload_root: str) -> Non
                 eval_msg = gr.Markdown(elem_id="qa-eval-msg")
                 report_file = gr.File(label="Report (JSON)", interactive=False, elem_id="qa-report")
         summary, plot, rows = _eval_results()
+    return EvalParts(upload, run, eval_msg, report_file, summary, plot, rows)
+
+
+def evaluate_events(e: EvalParts, index: Any, error: str, workdir: Path, upload_root: str) -> None:
+    """Check an upload when it arrives; run it on the button (one evaluation at a time)."""
+    import gradio as gr
 
     def check_file(path: str | None) -> tuple[str, Any]:
         if not path:
@@ -382,11 +413,11 @@ def evaluate_tab(index: Any, error: str, workdir: Path, upload_root: str) -> Non
         )
         return (result.message, result.summary, result.rows, result.plot, result.report, None)
 
-    upload.upload(check_file, [upload], [eval_msg, upload], api_visibility="private")
-    run.click(
+    e.upload.upload(check_file, [e.upload], [e.message, e.upload], api_visibility="private")
+    e.run.click(
         evaluate,
-        [upload],
-        [eval_msg, summary, rows, plot, report_file, upload],
+        [e.upload],
+        [e.message, e.summary, e.rows, e.plot, e.report, e.upload],
         concurrency_limit=EVAL_CONCURRENCY,
         concurrency_id="eval",
         api_visibility="private",

@@ -554,3 +554,22 @@ def test_app_options_honour_gradio_and_qa_environment(monkeypatch: pytest.Monkey
     assert (args.host, args.port, args.auth, args.share) == ("127.0.0.1", "9000", "b:c", True)
     assert app.main(["--port", "http"]) == 2
     assert app.main(["--host", "0.0.0.0", "--auth", "ana:"]) == 2
+
+
+def test_the_page_has_exactly_its_three_tabs(tmp_path: Path) -> None:
+    # A gr.State created inside gr.Tabs (outside any gr.Tab) renders as a phantom fourth tab.
+    import importlib.util
+
+    import gradio as gr
+
+    spec = importlib.util.spec_from_file_location("qa_app", Path(__file__).parent.parent / "app.py")
+    assert spec and spec.loader
+    app = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(app)
+    demo = app.build_demo(None, "The index is not loaded.", tmp_path)
+    (tabs,) = [b for b in demo.blocks.values() if isinstance(b, gr.Tabs)]
+    assert [(type(c).__name__, c.label) for c in tabs.children] == [
+        ("Tab", "Chat"),
+        ("Tab", "Documents"),
+        ("Tab", "Evaluate"),
+    ]
