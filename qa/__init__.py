@@ -20,7 +20,8 @@ import os
 from typing import TYPE_CHECKING, Any
 
 from qa.errors import CorpusError, IndexCorruptError, IndexLockedError, QAError, QuestionSetError
-from qa.opening import default_paths, load_default_index
+from qa.opening import load_default_index
+from qa.paths import default_paths
 from qa.types import Answer, DocMeta, Document, Passage
 
 if TYPE_CHECKING:
@@ -74,7 +75,7 @@ def retrieve(question: str, k: int = 5) -> list[Passage]:
 
     Raises ``ValueError`` for an empty question and ``QAError`` for fixable problems.
     """
-    from qa.index import check_question
+    from qa.questions import check_question
 
     check_question(question)  # reject bad input before any index is built
     return load_default_index().retrieve(question, k)
@@ -85,7 +86,7 @@ def answer(question: str, history: list[dict] | None = None) -> Answer:
 
     ``history`` is Gradio's messages format: ``[{"role": "user", "content": "..."}, ...]``.
     """
-    from qa.index import check_question
+    from qa.questions import check_question
 
     check_question(question)
     return load_default_index().answer(question, history)

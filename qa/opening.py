@@ -7,39 +7,20 @@ the evaluation package share one opener and one list of encoder backends without
 
 from __future__ import annotations
 
-import os
 import threading
 from pathlib import Path
 from typing import TYPE_CHECKING
+
+from qa.model_files import BACKENDS  # re-exported: the choices of --backend
+from qa.paths import default_paths
 
 if TYPE_CHECKING:
     from qa.index import Index
 
 __all__ = ["BACKENDS", "default_paths", "load_default_index", "open_for", "resolve_paths"]
 
-# The encoder backends (qa.embedding.get_encoder builds them; --backend offers them). Here, in a
-# module that imports nothing heavy, so the CLI parser can list them without loading numpy.
-BACKENDS = ("torch", "onnx", "onnx-int8", "fake")
-
 _default: Index | None = None
 _default_lock = threading.Lock()
-
-
-def default_paths() -> tuple[Path, Path]:
-    """``(corpus_dir, index_dir)`` of the default index.
-
-    ``$QA_CORPUS``/``$QA_INDEX`` if set; else ``corpus/`` and ``embeddings/`` in the current
-    folder, falling back to the ones beside this package in a source checkout.
-    """
-    corpus = os.environ.get("QA_CORPUS")
-    index = os.environ.get("QA_INDEX")
-    if corpus is None:
-        here = Path("corpus")
-        repo = Path(__file__).resolve().parent.parent
-        corpus = str(here if here.is_dir() or not (repo / "corpus").is_dir() else repo / "corpus")
-    if index is None:
-        index = str(Path(corpus).resolve().parent / "embeddings")
-    return Path(corpus), Path(index)
 
 
 def resolve_paths(corpus: str | None, index: str | None) -> tuple[Path, Path]:

@@ -127,7 +127,7 @@ def _prime_queries(index: Answerer, chunk: Sequence[GoldQuestion], offset: int) 
     """
     texts: list[str] = []
     owners: dict[str, list[int]] = {}
-    from qa.index import check_question
+    from qa.questions import check_question
 
     for j, q in enumerate(chunk, offset):
         for text in q.history[:1] if q.history else (q.question,):
