@@ -17,10 +17,10 @@ Importing ``qa`` loads no model, no torch and no gradio.
 from __future__ import annotations
 
 import os
-import threading
 from typing import TYPE_CHECKING, Any
 
 from qa.errors import CorpusError, IndexCorruptError, IndexLockedError, QAError, QuestionSetError
+from qa.opening import load_default_index
 from qa.paths import default_paths
 from qa.types import Answer, DocMeta, Document, Passage
 
@@ -48,21 +48,6 @@ __all__ = [
 ]
 
 __version__ = "0.1.0"
-
-_default: Index | None = None
-_default_lock = threading.Lock()
-
-
-def load_default_index(*, reload: bool = False) -> Index:
-    """The default index, built or rebuilt if needed, shared by every call in this process."""
-    global _default
-    with _default_lock:
-        if _default is None or reload:
-            from qa.index import open_index
-
-            corpus, index = default_paths()
-            _default = open_index(corpus, index)
-        return _default
 
 
 def build_index(

@@ -21,6 +21,7 @@ from datetime import date
 from html.parser import HTMLParser
 from pathlib import Path
 
+from qa.dates import is_iso_date
 from qa.errors import CorpusError
 from qa.lexical import fold
 from qa.text import split_sentences
@@ -221,13 +222,8 @@ def _iso_date(value: object) -> str:
     anything else (``"[1](javascript:...)"``, ``"May 2024"``) must not get through.
     """
     text = str(value or "")
-    if not text:
-        return ""
-    try:
-        if re.fullmatch(r"\d{4}-\d{2}-\d{2}", text) and date.fromisoformat(text):
-            return text
-    except ValueError:
-        pass
+    if not text or is_iso_date(text):
+        return text
     log.warning("metadata.json: date %r is not an ISO date (YYYY-MM-DD); ignored", text[:80])
     return ""
 

@@ -22,13 +22,12 @@ from typing import Protocol, runtime_checkable
 import numpy as np
 
 from qa.errors import QAError
-from qa.model_files import offline_env, resolve_model_path
+from qa.model_files import BACKENDS, offline_env, resolve_model_path
 
 # ONNX Runtime with int8 weights: about 2x faster than torch, loads without importing torch,
 # and retrieval hit@5 is unchanged on dev, test and SQuAD (see docs/performance.md). ``onnx``
 # (fp32, the same vectors as torch) and ``torch`` stay one flag or QA_BACKEND away.
 DEFAULT_BACKEND = "onnx-int8"
-BACKENDS = ("torch", "onnx", "onnx-int8", "fake")
 
 
 @runtime_checkable

@@ -11,6 +11,9 @@ from pathlib import Path
 from qa.errors import QAError
 
 DEFAULT_MODEL = "all-MiniLM-L6-v2"
+# The encoder backends: qa.embedding.get_encoder builds them, ``--backend`` offers them. Here,
+# in a leaf that imports nothing heavy, so the CLI parser lists them without loading numpy.
+BACKENDS = ("torch", "onnx", "onnx-int8", "fake")
 
 
 def offline_env() -> None:

@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import datetime as _dt
 import html
-import ipaddress
 import logging
 import os
 import re
@@ -21,6 +20,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from qa.dates import is_iso_date
 from qa.errors import QAError
 from qa.render import answer_body, md_escape, md_unescape, outlet
 
@@ -34,7 +34,6 @@ log = logging.getLogger("qa.app")
 MAX_UPLOAD_BYTES = 5 * 1024 * 1024
 MAX_EVAL_QUESTIONS = 1000  # ~1 s each on 2 cores: keeps one upload under ~20 minutes
 UPLOAD_SUFFIXES = (".jsonl", ".json")
-LOOPBACK_NAMES = {"localhost", "ip6-localhost", "ip6-loopback"}
 
 EXAMPLES = (
     "Which agencies did Le Quoc Hung visit?",
@@ -117,22 +116,16 @@ def user_bubble(message: str, limit: int = 400) -> str:
 
 # --- settings ---------------------------------------------------------------------------------
 
-_ISO_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
-
 
 def parse_date(value: str | None, name: str) -> str | None:
     """An ISO date from a textbox (``""`` means no bound); raises :class:`InputError`."""
     text = (value or "").strip()
     if not text:
         return None
-    try:
-        if not _ISO_DATE.match(text):
-            raise ValueError(text)
-        _dt.date.fromisoformat(text)
-    except ValueError:
+    if not is_iso_date(text):
         raise InputError(
             f"{name} {text!r} is not a date. Use YYYY-MM-DD (e.g. 2024-01-31) or leave it empty."
-        ) from None
+        )
     return text
 
 
@@ -565,47 +558,6 @@ def question_rows(report: EvalReport, answer_chars: int = 240) -> list[list[Any]
     return out
 
 
-# --- launch policy ----------------------------------------------------------------------------
-
-
-def parse_auth(value: str | None) -> tuple[str, str] | None:
-    """``"user:pass"`` -> ``("user", "pass")``; ``None``/``""`` -> ``None``; else ValueError."""
-    if not value:
-        return None
-    user, sep, password = value.partition(":")
-    if not sep or not user.strip() or not password:
-        raise ValueError("--auth / QA_AUTH must be user:password (both non-empty).")
-    return user.strip(), password
-
-
-def is_loopback(host: str) -> bool:
-    """Whether binding ``host`` keeps the server reachable from this machine only."""
-    h = host.strip().strip("[]").lower()
-    if h in LOOPBACK_NAMES:
-        return True
-    try:
-        return ipaddress.ip_address(h).is_loopback
-    except ValueError:
-        return False
-
-
-def exposure_error(host: str, share: bool, auth: tuple[str, str] | None) -> str:
-    """Why serving as asked would be unsafe (``""`` if it is fine)."""
-    if auth is not None:
-        return ""
-    if share:
-        return (
-            "error: --share publishes the app on a public gradio.live link; it needs --auth "
-            "user:pass (or QA_AUTH)."
-        )
-    if not is_loopback(host):
-        return (
-            f"error: binding {host} exposes the app beyond this machine; it needs --auth "
-            "user:pass (or QA_AUTH), or use --host 127.0.0.1."
-        )
-    return ""
-
-
 @dataclass(frozen=True)
 class EvalResult:
     """What the Evaluate tab shows after a run (or a refusal to run)."""
@@ -654,12 +606,10 @@ def run_evaluation(
     prune(out)
     stem = f"eval-{_dt.datetime.now():%Y%m%d-%H%M%S}-{os.urandom(3).hex()}"
     report_path = out / f"{stem}.json"
-    report.to_json(report_path)
+    report.write(json=report_path)
     plot_path: Path | None = out / f"{stem}.png"
     try:
-        from qa.evaluation import plot
-
-        plot(report, plot_path)
+        report.write(plot=plot_path)
     except Exception:  # a missing plot must not cost the user the report
         log.exception("plotting the evaluation failed")
         plot_path = None

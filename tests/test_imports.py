@@ -10,11 +10,19 @@ from pathlib import Path
 import pytest
 
 QA = Path(__file__).resolve().parent.parent / "qa"
-MODULES = sorted("qa" if p.name == "__init__.py" else f"qa.{p.stem}" for p in QA.glob("*.py"))
+
+
+def _module_name(path: Path) -> str:
+    parts = path.relative_to(QA.parent).with_suffix("").parts
+    return ".".join(parts[:-1] if parts[-1] == "__init__" else parts)
+
+
+# Every module of the package, subpackages (qa.evaluation) included.
+PATHS = {_module_name(p): p for p in QA.rglob("*.py")}
+MODULES = sorted(PATHS)
 # Modules that may import the ``qa`` facade: the entry points above it. Core modules never do
-# (the facade imports them). qa.evaluation still does (its default index); issue 15 item 4
-# makes it a package, which removes that import.
-FACADE_USERS = {"qa.cli", "qa.cli_eval", "qa.evaluation"}
+# (the facade imports them).
+FACADE_USERS = {"qa.cli", "qa.cli_eval"}
 
 
 def _is_type_checking(node: ast.If) -> bool:
@@ -26,7 +34,7 @@ def _is_type_checking(node: ast.If) -> bool:
 
 def _imports(module: str) -> set[str]:
     """The ``qa`` modules ``module`` imports, at the top or in functions (not for typing)."""
-    path = QA / "__init__.py" if module == "qa" else QA / f"{module.split('.', 1)[1]}.py"
+    path = PATHS[module]
     found: set[str] = set()
 
     def visit(node: ast.AST) -> None:
@@ -98,10 +106,27 @@ def test_core_modules_never_import_the_facade():
     assert users <= FACADE_USERS, sorted(users - FACADE_USERS)
 
 
+def test_the_evaluation_package_runs_one_way():
+    # questions -> scoring -> charts -> report -> run, and never the facade.
+    evaluation = {m: deps for m, deps in GRAPH.items() if m.startswith("qa.evaluation.")}
+    assert set(evaluation) == {
+        "qa.evaluation.questions",
+        "qa.evaluation.scoring",
+        "qa.evaluation.charts",
+        "qa.evaluation.report",
+        "qa.evaluation.run",
+    }
+    assert not any("qa" in deps for deps in evaluation.values())
+    assert "qa.evaluation.report" not in GRAPH["qa.evaluation.charts"]
+    assert "qa.evaluation.run" not in GRAPH["qa.evaluation.report"]
+
+
 def test_leaf_modules_import_nothing_above_them():
     assert GRAPH["qa.fileio"] == set()
     assert GRAPH["qa.text"] == set()
     assert GRAPH["qa.paths"] == set()
+    assert GRAPH["qa.dates"] == set()
+    assert GRAPH["qa.launch"] == set()
     assert GRAPH["qa.errors"] == set()
     assert GRAPH["qa.questions"] == {"qa.errors"}
     assert GRAPH["qa.model_files"] == {"qa.errors"}

@@ -248,7 +248,7 @@ def test_default_api_uses_env_paths(corpus_copy, tmp_path, monkeypatch):
     monkeypatch.setenv("QA_INDEX", str(tmp_path / "default-index"))
     monkeypatch.setenv("QA_BACKEND", "fake")
     monkeypatch.setattr("qa.embedding.DEFAULT_BACKEND", "fake")
-    monkeypatch.setattr(qa, "_default", None)
+    monkeypatch.setattr("qa.opening._default", None)
     results = qa.retrieve("Simon Ridley Second Permanent Secretary", k=2)
     assert len(results) == 2 and results[0].doc_id == "002_0e3753c4b3636534.txt"
     with pytest.raises(ValueError):

@@ -138,13 +138,13 @@ def test_bad_question_is_rejected_before_the_default_index_is_built(tmp_path, mo
     # The default index builds on first use; an empty question must not trigger that build.
     monkeypatch.setenv("QA_CORPUS", str(write_corpus(tmp_path / "corpus")))
     monkeypatch.setenv("QA_INDEX", str(tmp_path / "index"))
-    monkeypatch.setattr(qa, "_default", None)
+    monkeypatch.setattr("qa.opening._default", None)
     with pytest.raises(ValueError, match=re.escape(EMPTY_MESSAGE)):
         qa.retrieve("  ")
     with pytest.raises(ValueError, match=re.escape(EMPTY_MESSAGE)):
         qa.answer("\x00")
     assert not (tmp_path / "index").exists()
-    assert qa._default is None
+    assert qa.opening._default is None
 
 
 def test_huge_question_is_rejected_quickly_with_the_limit(baseline):
