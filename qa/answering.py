@@ -315,7 +315,11 @@ SENTENCE_WEIGHTS = (0.20, 0.55, 0.12, 0.13)
 
 
 def score_sentences(
-    index: Index, query: str, qvec: np.ndarray, passages: Sequence[Passage]
+    index: Index,
+    query: str,
+    qvec: np.ndarray,
+    passages: Sequence[Passage],
+    selection: str | None = None,
 ) -> list[Candidate]:
     """Score every sentence of ``passages`` against the query (best first).
 
@@ -358,8 +362,36 @@ def score_sentences(
         w_sim, w_ov, w_tm, w_prior = SENTENCE_WEIGHTS
         score = w_sim * sim + w_ov * ov + w_tm * tm + w_prior * prior
         out.append(Candidate(pi, sent, vr, sim, ov, tm, score))
+    out = _learned_selection(out, query, passages, idf, selection)
     out.sort(key=lambda c: -c.score)
     return out
+
+
+# --- switch: learned sentence selection (qa/selection.py), off by default --------------------
+# ``selection="model"`` or ``QA_SELECTION=model`` replaces each score by the learned model's;
+# measured by bench/fit_selection.py. To be wired in properly after the answering refactor.
+def _learned_selection(
+    cands: list[Candidate],
+    query: str,
+    passages: Sequence[Passage],
+    idf: dict[str, float],
+    selection: str | None,
+) -> list[Candidate]:
+    import os
+
+    mode = selection or os.environ.get("QA_SELECTION", "weights")
+    if mode == "weights" or not cands:
+        return cands
+    if mode != "model":
+        from qa.errors import QAError
+
+        raise QAError(f"Unknown sentence selection {mode!r}. Fix: use 'weights' or 'model'.")
+    from dataclasses import replace
+
+    from qa.selection import select_scores
+
+    scores = select_scores(query, cands, [p.score for p in passages], idf)
+    return [replace(c, score=float(s)) for c, s in zip(cands, scores)]
 
 
 # --- composing -------------------------------------------------------------------------------
