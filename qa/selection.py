@@ -18,7 +18,7 @@ import json
 import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from functools import lru_cache
+from functools import cached_property, lru_cache
 from pathlib import Path
 from typing import Any, Protocol
 
@@ -70,11 +70,25 @@ def _bigrams(terms: Sequence[str]) -> set[tuple[str, str]]:
     return set(zip(terms, terms[1:]))
 
 
-def _rank_inv(values: np.ndarray) -> np.ndarray:
-    """1 / (1 + rank), rank 0 for the largest (ties share the better rank order by position)."""
-    order = np.argsort(-values, kind="stable")
+@lru_cache(maxsize=16_384)
+def _terms(sentence: str) -> tuple[str, ...]:
+    # The same corpus sentences come back query after query; stemming them once saves most
+    # of the feature time.
+    return tuple(tokenize(sentence))
+
+
+def _group_max(values: np.ndarray, starts: np.ndarray, sizes: np.ndarray) -> np.ndarray:
+    """Each row's value minus the largest value of its (contiguous) group."""
+    return values - np.repeat(np.maximum.reduceat(values, starts), sizes)
+
+
+def _group_rank_inv(
+    values: np.ndarray, group: np.ndarray, starts: np.ndarray, sizes: np.ndarray
+) -> np.ndarray:
+    """1 / (1 + rank within the group), rank 0 for the largest (ties: earlier row first)."""
+    order = np.lexsort((np.arange(len(values)), -values, group))
     ranks = np.empty(len(values), dtype=np.float64)
-    ranks[order] = np.arange(len(values))
+    ranks[order] = np.arange(len(values)) - np.repeat(starts, sizes)
     return 1.0 / (1.0 + ranks)
 
 
@@ -83,62 +97,68 @@ def candidate_features(
     candidates: Sequence[CandidateLike],
     passage_scores: Sequence[float],
     idf: Mapping[str, float],
+    default_idf: float | None = None,
 ) -> np.ndarray:
     """A ``(len(candidates), len(FEATURES))`` matrix, candidates in the order given.
 
     ``passage_scores`` are the retrieved passages' fused scores in rank order (the candidate's
-    ``passage`` indexes it). Candidates of one passage must appear in sentence order, as
-    ``score_sentences`` builds them before sorting; ``idf`` maps a term to its weight (a term
-    it lacks gets the largest weight: unseen terms are the rarest).
+    ``passage`` indexes it). Candidates must come grouped by passage, each passage's in
+    sentence order, as ``score_sentences`` builds them before sorting. ``idf`` maps a term to
+    its weight; a term it lacks gets ``default_idf`` (default: the largest weight, since unseen
+    terms are the rarest; pass it to skip the scan).
     """
     n = len(candidates)
     out = np.zeros((n, len(FEATURES)), dtype=np.float64)
     if n == 0:
         return out
-    default_idf = max(idf.values()) if idf else 1.0
-    q_terms = list(dict.fromkeys(tokenize(query)))
+    if default_idf is None:
+        default_idf = max(idf.values()) if idf else 1.0
     q_all = tokenize(query)
-    weight = {t: idf.get(t, default_idf) for t in q_terms}
+    weight = {t: idf.get(t, default_idf) for t in dict.fromkeys(q_all)}
     total = sum(weight.values()) or 1.0
     q_bigrams = _bigrams(q_all)
-    sent_terms = [tokenize(c.sentence) for c in candidates]
+    sent_terms = [_terms(c.sentence) for c in candidates]
     avg_len = max(1.0, sum(len(t) for t in sent_terms) / n)
     top = passage_scores[0] if passage_scores and passage_scores[0] > 0 else 1.0
-    position: dict[int, int] = {}
+    group = np.fromiter((c.passage for c in candidates), dtype=np.int64, count=n)
+    change = np.concatenate(([True], group[1:] != group[:-1]))
+    starts = np.flatnonzero(change)
+    if len(starts) != len(set(group.tolist())):
+        raise ValueError("candidates must come grouped by passage")
+    sizes = np.diff(np.append(starts, n))
+    position = np.arange(n) - np.repeat(starts, sizes)
+    k1, b = BM25_K1, BM25_B
     for i, (c, terms) in enumerate(zip(candidates, sent_terms)):
         tf: dict[str, int] = {}
         for t in terms:
             tf[t] = tf.get(t, 0) + 1
-        norm = BM25_K1 * (1 - BM25_B + BM25_B * len(terms) / avg_len)
-        bm25 = sum(w * tf[t] * (BM25_K1 + 1) / (tf[t] + norm) for t, w in weight.items() if t in tf)
-        present = set(terms)
-        pos = position.get(c.passage, 0)
-        position[c.passage] = pos + 1
-        out[i, 0] = c.semantic
-        out[i, 1] = c.overlap
-        out[i, 2] = sum(w for t, w in weight.items() if t in present) / total
-        out[i, 3] = bm25 / total
-        out[i, 4] = len(q_bigrams & _bigrams(terms)) / len(q_bigrams) if q_bigrams else 0.0
-        out[i, 5] = c.type_match
-        out[i, 6] = 1.0 / (1.0 + c.passage)
+        norm = k1 * (1 - b + b * len(terms) / avg_len)
+        bm25 = sum(w * tf[t] * (k1 + 1) / (tf[t] + norm) for t, w in weight.items() if t in tf)
         p_score = passage_scores[c.passage] if c.passage < len(passage_scores) else 0.0
-        out[i, 7] = p_score / top
-        out[i, 8] = 1.0 / (1.0 + pos)
-        out[i, 9] = math.log1p(len(terms))
-    groups: dict[int, list[int]] = {}
-    for i, c in enumerate(candidates):
-        groups.setdefault(c.passage, []).append(i)
+        row = out[i]
+        row[0] = c.semantic
+        row[1] = c.overlap
+        row[2] = sum(w for t, w in weight.items() if t in tf) / total
+        row[3] = bm25 / total
+        row[4] = len(q_bigrams & _bigrams(terms)) / len(q_bigrams) if q_bigrams else 0.0
+        row[5] = c.type_match
+        row[6] = 1.0 / (1.0 + c.passage)
+        row[7] = p_score / top
+        row[9] = math.log1p(len(terms))
+    out[:, 8] = 1.0 / (1.0 + position)
     for col, gap_p, gap_a in ((0, 10, 11), (3, 12, 13), (2, 14, 15)):
         out[:, gap_a] = out[:, col] - out[:, col].max()
-        for rows in groups.values():
-            out[rows, gap_p] = out[rows, col] - out[rows, col].max()
-    for rows in groups.values():
-        out[rows, 16] = _rank_inv(out[rows, 0])
-        out[rows, 17] = _rank_inv(out[rows, 3])
-        own = out[rows, 2]
-        prev = np.r_[0.0, own[:-1]]
-        nxt = np.r_[own[1:], 0.0]
-        out[rows, 18] = np.maximum(prev, nxt)
+        out[:, gap_p] = _group_max(out[:, col], starts, sizes)
+    out[:, 16] = _group_rank_inv(out[:, 0], group, starts, sizes)
+    out[:, 17] = _group_rank_inv(out[:, 3], group, starts, sizes)
+    own = out[:, 2]
+    first = np.zeros(n, dtype=bool)
+    first[starts] = True
+    last = np.zeros(n, dtype=bool)
+    last[starts + sizes - 1] = True
+    prev = np.where(first, 0.0, np.concatenate(([0.0], own[:-1])))
+    nxt = np.where(last, 0.0, np.concatenate((own[1:], [0.0])))
+    out[:, 18] = np.maximum(prev, nxt)
     return out
 
 
@@ -168,22 +188,31 @@ class SelectionModel:
         a = self.arrays
         if self.kind == "logistic":
             return ((x - a["mean"]) / a["scale"]) @ a["weights"] + self.bias
-        feat, thr, left, right, value = (a[k] for k in _TREE_FIELDS[:5])
-        n = len(x)
-        if n == 0:
+        if len(x) == 0:
             return np.zeros(0)
-        # Walk every tree for every row at once; children follow their parent in the arrays,
-        # so each step moves forward and the walk ends within the node count.
-        idx = np.broadcast_to(a["roots"], (n, len(a["roots"]))).copy()
-        rows = np.arange(n)[:, None]
-        while True:
-            f = feat[idx]
-            inner = f >= 0
-            if not inner.any():
-                break
-            go_left = x[rows, np.where(inner, f, 0)] <= thr[idx]
-            idx = np.where(inner, np.where(go_left, left[idx], right[idx]), idx)
-        return value[idx].sum(axis=1) + self.bias
+        feat, thr, left, right, depth = self._walk
+        # Every row walks every tree at once, a fixed number of steps; a leaf loops onto itself.
+        idx = np.broadcast_to(a["roots"], (len(x), len(a["roots"])))
+        rows = np.arange(len(x))[:, None]
+        for _ in range(depth):
+            idx = np.where(x[rows, feat[idx]] <= thr[idx], left[idx], right[idx])
+        return a["value"][idx].sum(axis=1) + self.bias
+
+    @cached_property
+    def _walk(self) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, int]:
+        """Node arrays where a leaf points at itself, and the deepest tree's depth."""
+        a = self.arrays
+        leaf = a["feature"] < 0
+        own = np.arange(len(leaf))
+        feat = np.where(leaf, 0, a["feature"])
+        thr = np.where(leaf, np.inf, a["threshold"])
+        left = np.where(leaf, own, a["left"])
+        right = np.where(leaf, own, a["right"])
+        depth = np.zeros(len(leaf), dtype=np.int64)
+        for i in range(len(leaf)):  # children come after their parent
+            if not leaf[i]:
+                depth[a["left"][i]] = depth[a["right"][i]] = depth[i] + 1
+        return feat, thr, left, right, int(depth.max())
 
     def to_dict(self) -> dict[str, Any]:
         """The JSON layout :func:`load_model` reads."""
@@ -331,7 +360,9 @@ def select_scores(
     passage_scores: Sequence[float],
     idf: Mapping[str, float],
     model: SelectionModel | None = None,
+    default_idf: float | None = None,
 ) -> np.ndarray:
-    """The model's score of each candidate (same order)."""
+    """The model's score of each candidate (same order; see :func:`candidate_features`)."""
     model = model or default_model()
-    return model.score(candidate_features(query, candidates, passage_scores, idf))
+    x = candidate_features(query, candidates, passage_scores, idf, default_idf)
+    return model.score(x)
