@@ -546,7 +546,6 @@ def main(argv: list[str] | None = None) -> int:
         print(refusal, file=sys.stderr)
         return 2
     logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
-    logging.getLogger("bm25s").setLevel(logging.WARNING)  # it logs each index build at DEBUG
 
     index, error = load(args)
     workdir = Path(tempfile.mkdtemp(prefix="qa-app-"))

@@ -68,6 +68,7 @@ def _passage_json(p: Any, rank: int) -> dict[str, Any]:
 def cmd_search(args: argparse.Namespace) -> int:
     """``qa search``: ranked passages with their sources."""
     from qa.index import check_question
+    from qa.render import source_label
 
     check_question(args.question)  # a bad question fails before any index is opened or built
     idx = _open(args)
@@ -79,8 +80,7 @@ def cmd_search(args: argparse.Namespace) -> int:
     if not results:
         print("no passages found")
     for i, p in enumerate(results, 1):
-        print(f"[{i}] {p.score:.3f}  {p.title} — {p.source or 'outlet unknown'}, {p.date_label}, "
-              f"{p.paragraph_label} ({p.doc_id})")  # fmt: skip
+        print(f"[{i}] {p.score:.3f}  {source_label(p)} ({p.doc_id})")
         for line in p.text.splitlines():
             print("    " + line)
         print()
@@ -169,8 +169,6 @@ def main(argv: list[str] | None = None) -> int:
         level=logging.DEBUG if args.verbose else logging.WARNING,
         format="%(levelname)s: %(message)s",
     )
-    if not args.verbose:
-        logging.getLogger("bm25s").setLevel(logging.WARNING)
     try:
         return int(args.func(args) or 0)
     except QAError as exc:

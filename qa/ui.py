@@ -22,6 +22,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from qa.errors import QAError
+from qa.render import answer_body, md_escape, md_unescape, outlet
 
 if TYPE_CHECKING:
     from qa.evaluation import EvalReport
@@ -53,23 +54,11 @@ class InputError(QAError, ValueError):
 # gr.HTML renders its value through a JS template string and Handlebars: "${...}" or "{{...}}"
 # in an article must reach the page as characters, never as template code.
 _TEMPLATE_CHARS = str.maketrans({"{": "&#123;", "}": "&#125;", "$": "&#36;", "`": "&#96;"})
-_MD_SPECIAL = re.compile(r"([\\`*_{}\[\]()#+!|<>~$&])")
-_MD_UNESCAPE = re.compile(r"\\([\\`*_{}\[\]()#+!|<>~$&])")
 
 
 def esc(text: Any) -> str:
     """``text`` as inert HTML: markup, quotes and template syntax become entities."""
     return html.escape(str(text), quote=True).translate(_TEMPLATE_CHARS)
-
-
-def md_escape(text: str) -> str:
-    """``text`` as literal Markdown: no links, emphasis, HTML or LaTeX can come out of it."""
-    return _MD_SPECIAL.sub(r"\\\1", text)
-
-
-def md_unescape(text: str) -> str:
-    """Undo :func:`md_escape` (and ``qa.answering.md_escape``) to recover what was typed."""
-    return _MD_UNESCAPE.sub(r"\1", text)
 
 
 # --- chat history -----------------------------------------------------------------------------
@@ -274,9 +263,8 @@ def date_html(date: str, inferred: bool) -> str:
 
 
 def _meta_line(p: Passage) -> str:
-    outlet = p.source or "outlet unknown"
     return (
-        f'<span class="qa-outlet">{esc(outlet)}</span> · {date_html(p.date, p.date_inferred)}'
+        f'<span class="qa-outlet">{esc(outlet(p.source))}</span> · {date_html(p.date, p.date_inferred)}'
         f' · <span class="qa-loc">{esc(p.paragraph_label)}</span>'
     )
 
@@ -372,7 +360,7 @@ def respond(
         msg = startup_error or "The index is not loaded. Fix: run `qa index`, then restart."
         return Turn(warning_markdown(msg), notice_html(msg, "error"))
     try:
-        from qa.index import check_question
+        from qa.questions import check_question
 
         question = check_question(message if isinstance(message, str) else "")
         all_ids = [d.doc_id for d in index.documents]
@@ -462,7 +450,7 @@ def timeline_html(documents: Iterable[Document], lead_chars: int = 220) -> str:
             f'title="Open this article">'
             f'<div class="qa-tl-date">{date_html(m.date, m.date_inferred)}</div>'
             f'<div class="qa-tl-body"><div class="qa-tl-title">{esc(m.title or d.doc_id)}</div>'
-            f'<div class="qa-meta"><span class="qa-outlet">{esc(m.source or "outlet unknown")}'
+            f'<div class="qa-meta"><span class="qa-outlet">{esc(outlet(m.source))}'
             f'</span> · <span class="qa-file">{esc(d.doc_id)}</span></div>'
             f'<div class="qa-tl-lead">{esc(_lead(d, lead_chars))}</div></div></li>'
         )
@@ -492,7 +480,7 @@ def document_html(doc: Document) -> str:
     )
     return (
         f'<div class="qa-doc"><h3 class="qa-doc-title">{title}</h3>'
-        f'<div class="qa-meta"><span class="qa-outlet">{esc(meta.source or "outlet unknown")}'
+        f'<div class="qa-meta"><span class="qa-outlet">{esc(outlet(meta.source))}'
         f"</span> · {date_html(meta.date, meta.date_inferred)} · "
         f'<span class="qa-file">{esc(doc.doc_id)}</span></div>{note}'
         f'<div class="qa-doc-body">{paras}</div></div>'
@@ -556,7 +544,7 @@ def question_rows(report: EvalReport, answer_chars: int = 240) -> list[list[Any]
     out = []
     for row in report.rows:
         why = failures(row)
-        text = str(row.get("answer", "")).split("\n\n**Sources**", 1)[0]
+        text = answer_body(str(row.get("answer", "")))
         text = " ".join(md_unescape(text).split())
         if len(text) > answer_chars:
             text = text[:answer_chars].rsplit(" ", 1)[0] + "…"

@@ -251,10 +251,10 @@ def test_index_while_another_build_holds_the_lock(tmp_path):
 
 ENOSPC_CLI = """
 import errno, sys
-import qa.index
+import qa.build
 def full(*args, **kwargs):
     raise OSError(errno.ENOSPC, "No space left on device")
-qa.index.write_jsonl = full
+qa.build.write_jsonl = full
 from qa.cli import main
 sys.exit(main(sys.argv[1:]))
 """
