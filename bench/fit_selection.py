@@ -443,6 +443,20 @@ def main() -> None:
         confidence_report(sets)
 
 
+def fit_balanced(parts: list[tuple[np.ndarray, np.ndarray]], c: float = 1.0) -> np.ndarray:
+    """Logistic fit where every source, and each class within it, weighs the same (so the
+    72 dev questions count as much as the 4,719 SQuAD ones). Returns ``[bias, *weights]``."""
+    from sklearn.linear_model import LogisticRegression
+
+    X = np.vstack([x for x, _ in parts])
+    y = np.concatenate([t for _, t in parts])
+    sw = np.concatenate(
+        [np.where(t == 1, 0.5 / max(1, t.sum()), 0.5 / max(1, (1 - t).sum())) for _, t in parts]
+    )
+    lr = LogisticRegression(C=c, max_iter=5000).fit(X, y, sample_weight=sw * len(y))
+    return np.r_[lr.intercept_, lr.coef_[0]]
+
+
 def confidence_report(sets: dict) -> None:
     """Refit CAL's logistic model on SQuAD train + dev; AUC against the current CAL."""
     sys.path.insert(0, str(ROOT / "bench"))
@@ -456,18 +470,20 @@ def confidence_report(sets: dict) -> None:
     X = np.vstack([xy("squad-train")[0], xy("dev")[0]])
     y = np.concatenate([xy("squad-train")[1], xy("dev")[1]])
     w = fit(X, y)
+    balanced = fit_balanced([xy("squad-train"), xy("dev")])
     cur = np.array([answering.CAL["bias"]] + [answering.CAL[n] for n in NAMES])
     print("\nconfidence refit on SQuAD train + dev (not shipped):")
-    print("   " + ", ".join(f"{n}={v:+.3f}" for n, v in zip(["bias", *NAMES], w)))
+    print("   refit    " + ", ".join(f"{n}={v:+.3f}" for n, v in zip(["bias", *NAMES], w)))
+    print("   balanced " + ", ".join(f"{n}={v:+.3f}" for n, v in zip(["bias", *NAMES], balanced)))
     for name in ("squad-dev", "test", "hard-dev", "hard-heldback", "squad-train", "dev"):
         if name not in sets:
             continue
         Xs, ys = xy(name)
-        for label, ws in (("current", cur), ("refit", w)):
+        for label, ws in (("current", cur), ("refit", w), ("balanced", balanced)):
             p = 1 / (1 + np.exp(-(ws[0] + Xs @ ws[1:])))
             dec = p < answering.THRESHOLD
             print(
-                f"   {name:12s} {label:8s} AUC {auc(p, ys):.3f}  declined: unanswerable "
+                f"   {name:13s} {label:8s} AUC {auc(p, ys):.3f}  declined: unanswerable "
                 f"{int((dec & (ys == 0)).sum())}/{int((ys == 0).sum())}, answerable "
                 f"{int((dec & (ys == 1)).sum())}/{int(ys.sum())} (threshold {answering.THRESHOLD})"
             )
