@@ -1,6 +1,7 @@
 """Fit the learned sentence selector (qa/models/selection.json) and measure it.
 
 Usage: python bench/fit_selection.py [--work /tmp/sentsel] [--no-write] [--confidence]
+       [--model trees|logistic] [--c 1.0]
 
 Training data (never the held-out sets): the SQuAD 2.0 train excerpt
 (../shared/data/squad-v2-train-10-articles.json, CC BY-SA 4.0) and tests/data/dev.jsonl.
@@ -9,14 +10,19 @@ For SQuAD, a temporary index is built over the excerpt's paragraphs with ``qa.bu
 scores their sentences; the sentence holding the gold answer's start is the positive. For
 dev.jsonl a sentence holding a gold answer is positive.
 
-Measured, never fitted on: the SQuAD 2.0 dev excerpt (the external check) and
-tests/data/test.jsonl. Sentence-selection accuracy (the top sentence holds the gold answer) is
+Measured, never fitted on: the SQuAD 2.0 dev excerpt (the external check),
+tests/data/test.jsonl and, when present, tests/data/hard-dev.jsonl and hard-heldback.jsonl. Sentence-selection accuracy (the top sentence holds the gold answer) is
 printed for (a) the gold paragraph only and (b) end to end after retrieval, for the current
 weighted score, the cosine alone and the model. ``--confidence`` also refits the
 answerable-vs-unanswerable model (qa.answering.CAL features) on SQuAD train + dev and prints
 its AUC next to the current one (nothing is shipped).
 
-Candidates are cached as JSON in ``--work`` so a refit does not rerun retrieval.
+Candidates are cached as JSON in ``--work`` so a refit does not rerun retrieval (delete the
+``cands-*.json`` files after changing retrieval or answering). The model is LightGBM LambdaRank
+(``--model trees``, the default and what ships; its trees are flattened into the JSON and
+evaluated by qa.selection with numpy) or a logistic regression (``--model logistic``). The
+last lines time ``score_sentences`` with the weights and with the model side by side.
+End-to-end answers with the model: ``QA_SELECTION=model qa eval FILE`` (see answering).
 """
 
 from __future__ import annotations
