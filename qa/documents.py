@@ -17,17 +17,18 @@ import re
 import stat
 import unicodedata
 from collections import Counter
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, replace
 from datetime import date
 from html.parser import HTMLParser
 from itertools import chain
 from pathlib import Path
-from typing import Any
 
+from qa.dates import is_iso_date
 from qa.errors import CorpusError
+from qa.fileio import FileTooLargeError, NotRegularFileError, read_regular
 from qa.lexical import fold
-from qa.safe_read import FileTooLargeError, NotRegularFileError, read_regular, sha256_regular
+from qa.text import split_sentences
 from qa.types import DocMeta, Document, Dropped, Paragraph
 
 log = logging.getLogger("qa")
@@ -50,10 +51,20 @@ OUTLETS = {"vna", "vns", "vov", "vov.vn", "vnexpress", "reuters", "ap", "afp", "
 
 @dataclass(frozen=True)
 class Skipped:
-    """A corpus file that was not indexed, and why."""
+    """A corpus file that was not indexed (``kind="skipped"``), or a warning about one that was
+    (``kind="warning"``), and why."""
 
     path: str
     reason: str
+    kind: str = "skipped"  # one of SKIPPED_KINDS
+
+    @property
+    def is_warning(self) -> bool:
+        """True for a file that was indexed despite a problem (the reason is the warning)."""
+        return self.kind == "warning"
+
+
+SKIPPED_KINDS = ("skipped", "warning")
 
 
 @dataclass(frozen=True)
@@ -69,18 +80,6 @@ class SourceFile:
 
 
 # --- reading files ---------------------------------------------------------------------------
-
-
-def file_sha256(path: Path) -> str:
-    """SHA-256 of a regular file's bytes; ``""`` for a FIFO, socket, device, folder, symlink
-    loop or a file that cannot be read (or vanished): staleness checks compare, never crash."""
-    # Opening a FIFO blocks until a writer appears: a named pipe in the corpus hung builds.
-    # ``sha256_regular`` opens non-blocking and checks the open descriptor, so a file swapped
-    # for a FIFO between a stat and the open cannot hang either.
-    try:
-        return sha256_regular(path)
-    except OSError:
-        return ""
 
 
 def _display_name(rel: str) -> str:
@@ -167,40 +166,6 @@ def corpus_files(corpus_dir: Path) -> Iterator[tuple[str, Path] | Skipped]:
                 continue
             yield rel, Path(entry.path)
         stack.extend((d, depth + 1) for d in reversed(subdirs))
-
-
-def corpus_state(corpus_dir: Path) -> dict[str, dict[str, Any]]:
-    """Size and mtime of every candidate corpus file (and metadata.json), without reading them.
-
-    Entries that cannot be stat'ed (vanished, loops) are left out rather than raising.
-    """
-    state: dict[str, dict[str, Any]] = {}
-    root = Path(os.path.realpath(corpus_dir))
-    for item in corpus_files(root):
-        name = item.path if isinstance(item, Skipped) else item[0]
-        try:
-            st = os.lstat(root / name)
-        except (OSError, ValueError):
-            continue
-        state[name] = {"bytes": st.st_size, "mtime_ns": st.st_mtime_ns}
-    try:
-        st = os.stat(root / METADATA_FILE)
-    except OSError:
-        pass
-    else:
-        state[METADATA_FILE] = {"bytes": st.st_size, "mtime_ns": st.st_mtime_ns}
-    return state
-
-
-def hash_state(corpus_dir: Path, state: dict[str, dict[str, Any]]) -> dict[str, dict[str, Any]]:
-    """``state`` with each file's SHA-256 added (``""`` when unreadable or outside the corpus)."""
-    root = Path(os.path.realpath(corpus_dir))
-    out = {}
-    for name, info in state.items():
-        path = root / name
-        inside = Path(os.path.realpath(path)).is_relative_to(root)
-        out[name] = dict(info, sha256=file_sha256(path) if inside else "")
-    return out
 
 
 def read_source(doc_id: str, path: Path) -> SourceFile | Skipped:
@@ -333,13 +298,8 @@ def _iso_date(value: object) -> str:
     anything else (``"[1](javascript:...)"``, ``"May 2024"``) must not get through.
     """
     text = str(value or "")
-    if not text:
-        return ""
-    try:
-        if re.fullmatch(r"\d{4}-\d{2}-\d{2}", text) and date.fromisoformat(text):
-            return text
-    except ValueError:
-        pass
+    if not text or is_iso_date(text):
+        return text
     log.warning("metadata.json: date %r is not an ISO date (YYYY-MM-DD); ignored", text[:80])
     return ""
 
@@ -536,6 +496,28 @@ def _is_image(content: str) -> bool:
     return len(content) < 200 and not content.endswith(".") and bool(_IMAGE.match(content))
 
 
+def _unique_paragraphs(
+    text: str, kept: list[tuple[int, int]], drop: Callable[[str, int, int], None]
+) -> list[Paragraph]:
+    """Number the kept spans as paragraphs, dropping exact and near duplicates of earlier ones."""
+    paragraphs: list[Paragraph] = []
+    contents = [unicodedata.normalize("NFC", text[s:e]) for s, e in kept]
+    near = NearDuplicates([_shingles(c) for c in contents])
+    seen_exact: set[str] = set()
+    for i, ((s, e), content) in enumerate(zip(kept, contents, strict=True)):
+        norm = _norm(content)
+        if norm in seen_exact:
+            drop("duplicate", s, e)
+            continue
+        if near.matches_kept(i):
+            drop("near-duplicate", s, e)
+            continue
+        seen_exact.add(norm)
+        near.keep(i)
+        paragraphs.append(Paragraph(len(paragraphs) + 1, content, s, e))
+    return paragraphs
+
+
 def clean(doc_id: str, text: str, meta: DocMeta, file_hash: str = "") -> Document:
     """Clean one decoded file into a ``Document`` of numbered paragraphs.
 
@@ -608,22 +590,7 @@ def clean(doc_id: str, text: str, meta: DocMeta, file_hash: str = "") -> Documen
         if e > s:
             kept.append((s, e))
 
-    paragraphs: list[Paragraph] = []
-    contents = [unicodedata.normalize("NFC", text[s:e]) for s, e in kept]
-    near = NearDuplicates([_shingles(c) for c in contents])
-    seen_exact: set[str] = set()
-    for i, ((s, e), content) in enumerate(zip(kept, contents, strict=True)):
-        norm = _norm(content)
-        if norm in seen_exact:
-            drop("duplicate", s, e)
-            continue
-        if near.matches_kept(i):
-            drop("near-duplicate", s, e)
-            continue
-        seen_exact.add(norm)
-        near.keep(i)
-        paragraphs.append(Paragraph(len(paragraphs) + 1, content, s, e))
-
+    paragraphs = _unique_paragraphs(text, kept, drop)
     meta = _complete_meta(meta, title, dateline_date, signature, paragraphs)
     dropped.sort(key=lambda d: d.start)
     return Document(doc_id, meta, tuple(paragraphs), tuple(dropped), file_hash)
@@ -643,8 +610,6 @@ def _complete_meta(
     if title:
         updates["title"] = title
     elif paragraphs:
-        from qa.chunking import split_sentences
-
         sents = split_sentences(paragraphs[0].text)
         lead = sents[0][2] if sents else paragraphs[0].text
         short = " ".join(lead.split()[:14])
@@ -692,7 +657,7 @@ def iter_documents(corpus_dir: str | os.PathLike) -> Iterator[Document | Skipped
             continue
         if src.warning:
             log.warning("%s: %s", doc_id, src.warning)
-            yield Skipped(doc_id, "warning: " + src.warning)
+            yield Skipped(doc_id, src.warning, kind="warning")
         meta = meta_from_dict(metadata.get(doc_id, {}))
         if src.title and not meta.title:
             meta = replace(meta, title=src.title)
@@ -712,8 +677,8 @@ def load_corpus(corpus_dir: str | os.PathLike) -> LoadedCorpus:
     for item in iter_documents(corpus_dir):
         if isinstance(item, Document):
             docs.append(item)
-        elif item.reason.startswith("warning: "):
-            warnings.append(f"{item.path}: {item.reason[9:]}")
+        elif item.is_warning:
+            warnings.append(f"{item.path}: {item.reason}")
         else:
             skipped.append(item)
     if not docs:

@@ -1,31 +1,22 @@
-"""Reading files that someone else may have tampered with: corpus files and index artifacts.
+"""Checking index files that someone may have tampered with, before any field is used.
 
-A path in a corpus or an index folder can be a FIFO (opening it blocks until a writer comes),
-a device, a socket, a directory, a symlink loop, or a file that grows while it is read. Every
-function here opens with ``O_NONBLOCK``, checks with ``fstat`` on the open descriptor that it
-really is a regular file (so a swap between a ``stat`` and an ``open`` cannot slip a FIFO in),
-and never reads more than a stated number of bytes.
-
+Files are opened with ``qa.fileio.open_regular`` (regular files only, bounded sizes).
 ``validate_manifest`` checks an index manifest's shape before any field is used, so a damaged
 or hand-edited manifest ends in one ``IndexCorruptError`` naming the field, never a
-``KeyError`` deep inside loading. Leaf module: imports only ``qa.errors``.
+``KeyError`` deep inside loading. Leaf module: imports only ``qa.errors`` and ``qa.fileio``.
 """
 
 from __future__ import annotations
 
 import ast
-import errno
-import hashlib
 import math
 import os
 import re
-import stat
-from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
-from typing import Any, BinaryIO
+from typing import Any
 
 from qa.errors import IndexCorruptError
+from qa.fileio import open_regular
 
 # A manifest is a few kB per thousand corpus files; 64 MiB leaves room for a huge corpus
 # while refusing a file that would exhaust memory when parsed as JSON.
@@ -44,87 +35,6 @@ _NPY_MAGIC = b"\x93NUMPY"
 _NPY_MAX_HEADER = 65536
 _NPY_DTYPES = {"<f4", "<f8", "<i4", "<i8", "<u4", "<u8", "|u1", "|i1", "|b1"}
 _BLOCK = 1 << 20
-
-
-class NotRegularFileError(OSError):
-    """The path is a FIFO, socket, device or directory, not a regular file."""
-
-
-class FileTooLargeError(OSError):
-    """The file is bigger than the caller's limit."""
-
-
-def _kind(mode: int) -> str:
-    if stat.S_ISDIR(mode):
-        return "a folder"
-    if stat.S_ISFIFO(mode):
-        return "a FIFO (named pipe)"
-    if stat.S_ISSOCK(mode):
-        return "a socket"
-    if stat.S_ISCHR(mode) or stat.S_ISBLK(mode):
-        return "a device"
-    return "not a regular file"
-
-
-def describe(path: str | os.PathLike) -> str:
-    """What ``path`` is, for a message: ``"a FIFO (named pipe)"``, ``"a symlink loop"``..."""
-    try:
-        os.stat(path)
-    except OSError as exc:
-        if exc.errno == errno.ELOOP:
-            return "a symlink loop"
-        if exc.errno == errno.ENOENT and os.path.islink(path):
-            return "a symlink to a missing file"
-        return f"unreadable ({exc.strerror or exc})"
-    return _kind(os.stat(path).st_mode)
-
-
-@contextmanager
-def open_regular(path: str | os.PathLike, max_bytes: int | None = None) -> Iterator[BinaryIO]:
-    """Open ``path`` for binary reading only if it is a regular file of at most ``max_bytes``.
-
-    Raises ``NotRegularFileError`` / ``FileTooLargeError`` (both ``OSError``) or the
-    ``OSError`` of the open itself (missing, permission, symlink loop): callers that already
-    handle unreadable files need no new ``except`` clause.
-    """
-    # O_NONBLOCK: opening a FIFO with no writer returns at once instead of blocking forever.
-    fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | getattr(os, "O_CLOEXEC", 0))
-    try:
-        st = os.fstat(fd)
-        if not stat.S_ISREG(st.st_mode):
-            raise NotRegularFileError(errno.EINVAL, f"{_kind(st.st_mode)}, not a file", str(path))
-        if max_bytes is not None and st.st_size > max_bytes:
-            raise FileTooLargeError(
-                errno.EFBIG, f"{st.st_size:,} bytes is over the {max_bytes:,}-byte limit", str(path)
-            )
-        os.set_blocking(fd, True)
-        fh = os.fdopen(fd, "rb")
-    except BaseException:
-        os.close(fd)
-        raise
-    with fh:
-        yield fh
-
-
-def read_regular(path: str | os.PathLike, max_bytes: int) -> bytes:
-    """All bytes of a regular file of at most ``max_bytes`` (checked again after reading,
-    since a file can grow between the ``fstat`` and the read)."""
-    with open_regular(path, max_bytes) as fh:
-        data = fh.read(max_bytes + 1)
-    if len(data) > max_bytes:
-        raise FileTooLargeError(
-            errno.EFBIG, f"grew past the {max_bytes:,}-byte limit while read", str(path)
-        )
-    return data
-
-
-def sha256_regular(path: str | os.PathLike, max_bytes: int | None = None) -> str:
-    """SHA-256 of a regular file, read in 1 MiB blocks (same errors as ``open_regular``)."""
-    h = hashlib.sha256()
-    with open_regular(path, max_bytes) as fh:
-        for block in iter(lambda: fh.read(_BLOCK), b""):
-            h.update(block)
-    return h.hexdigest()
 
 
 # --- manifest schema -------------------------------------------------------------------------

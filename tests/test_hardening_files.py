@@ -18,12 +18,14 @@ from pathlib import Path
 
 import pytest
 
+import qa.build
 import qa.documents
+from qa.build import _hash_state as hash_state  # what the index records
+from qa.build import corpus_state
 from qa.documents import load_corpus
 from qa.embedding import FakeEncoder
 from qa.errors import CorpusError
-from qa.index import _hash_state as hash_state  # what the index records (qa.documents')
-from qa.index import build_index, corpus_state, open_index
+from qa.index import build_index, open_index
 
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
@@ -274,10 +276,9 @@ def test_file_swapped_for_a_fifo_after_the_listing_does_not_hang(tmp_path):
     assert result["src"] == qa.documents.Skipped("pipe.txt", NOT_REGULAR)
 
 
-def test_file_sha256_never_raises(tmp_path):
+def test_corpus_digest_never_raises(tmp_path):
     (tmp_path / "loop.txt").symlink_to("loop.txt")
     os.mkfifo(tmp_path / "pipe.txt")
-    assert qa.documents.file_sha256(tmp_path / "loop.txt") == ""
-    assert qa.documents.file_sha256(tmp_path / "pipe.txt") == ""
-    assert qa.documents.file_sha256(tmp_path / "missing.txt") == ""
-    assert qa.documents.file_sha256(tmp_path) == ""
+    root = tmp_path
+    for name in ("loop.txt", "pipe.txt", "missing.txt", "."):
+        assert qa.build._digest(tmp_path / name, root) == ""

@@ -24,8 +24,8 @@ import qa.index
 import qa.store
 from qa.embedding import FakeEncoder
 from qa.errors import IndexCorruptError, QAError
+from qa.fileio import file_sha256 as sha256_file
 from qa.index import build_index, load_index, open_index
-from qa.store import sha256_file
 from tests.test_app_server import app_server  # noqa: F401 - the shared app fixture
 from tests.test_reliability import GOOD_IDS, write_corpus
 

@@ -49,7 +49,7 @@ HOSTILE = {
 SCRIPT = r"""
 import sys
 from qa.answering import _type_match, entities
-from qa.chunking import split_sentences
+from qa.text import split_sentences
 from qa.documents import clean, parse_dateline, split_paragraphs
 from qa.evaluation import _CITATION_MARK
 from qa.lexical import tokenize, words
@@ -110,9 +110,9 @@ def test_hostile_lines_build_and_answer_within_a_generous_timeout(tmp_path):
 
 def test_rewritten_patterns_match_what_they_matched_before():
     from qa.answering import _AMOUNT_RE
-    from qa.chunking import split_sentences
     from qa.documents import _CAPTION, _TRAIL_SIGNATURE
-    from qa.evaluation import _CITATION_MARK
+    from qa.evaluation.scoring import _CITATION_MARK
+    from qa.text import split_sentences
 
     assert [s for _, _, s in split_sentences('He left... "Go." Then Dr. No came! Yes?! Ok.')] == [
         "He left...", '"Go."', "Then Dr. No came!", "Yes?!", "Ok.",

@@ -16,18 +16,20 @@ import pytest
 
 from qa.embedding import FakeEncoder
 from qa.errors import IndexCorruptError
+from qa.fileio import (
+    FileTooLargeError,
+    NotRegularFileError,
+    describe,
+    file_sha256,
+    open_regular,
+    read_regular,
+)
 from qa.index import build_index
 from qa.safe_read import (
     MAX_VERSION_NAME,
-    FileTooLargeError,
-    NotRegularFileError,
     check_artifact_path,
     check_version_name,
-    describe,
     npy_shape,
-    open_regular,
-    read_regular,
-    sha256_regular,
     validate_manifest,
     validate_pointer,
 )
@@ -83,7 +85,7 @@ def test_symlink_loop_and_missing_file_raise_oserror(tmp_path):
     with pytest.raises(OSError):
         read_regular(tmp_path / "loop", 10)
     with pytest.raises(FileNotFoundError):
-        sha256_regular(tmp_path / "gone")
+        file_sha256(tmp_path / "gone")
     assert describe(tmp_path / "loop") == "a symlink loop"
     assert describe(tmp_path / "gone") == "a symlink to a missing file"
 
@@ -101,7 +103,7 @@ def test_size_limit_is_exact(tmp_path):
 def test_sha256_of_a_regular_file(tmp_path):
     p = tmp_path / "f"
     p.write_bytes(b"abc")
-    assert sha256_regular(p) == ("ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad")
+    assert file_sha256(p) == ("ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad")
 
 
 def test_descriptor_is_closed_after_a_refusal(tmp_path):
