@@ -73,11 +73,13 @@ def load_index(index_dir: str | os.PathLike, **kwargs: Any) -> Index:
 def retrieve(question: str, k: int = 5) -> list[Passage]:
     """The ``k`` best passages for ``question`` from the default index, best first.
 
-    Raises ``ValueError`` for an empty question and ``QAError`` for fixable problems.
+    Raises ``ValueError`` for an empty question or a ``k`` that is not a whole number of at
+    least 1, and ``QAError`` for fixable problems.
     """
-    from qa.questions import check_question
+    from qa.questions import check_k, check_question
 
     check_question(question)  # reject bad input before any index is built
+    check_k(k)
     return load_default_index().retrieve(question, k)
 
 
@@ -86,9 +88,10 @@ def answer(question: str, history: list[dict] | None = None) -> Answer:
 
     ``history`` is Gradio's messages format: ``[{"role": "user", "content": "..."}, ...]``.
     """
-    from qa.questions import check_question
+    from qa.questions import check_history, check_question
 
-    check_question(question)
+    check_question(question)  # reject bad input before any index is built
+    check_history(history)
     return load_default_index().answer(question, history)
 
 

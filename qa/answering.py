@@ -17,7 +17,7 @@ import numpy as np
 
 from qa.chunking import passage_sentences
 from qa.lexical import fold, tokenize, words
-from qa.questions import check_question
+from qa.questions import MAX_QUESTION_CHARS, check_question
 from qa.render import answer_markdown, declined_markdown
 from qa.text import entities
 from qa.types import Answer, Passage
@@ -459,6 +459,8 @@ def answer(
     """
     q = check_question(question)
     query, cited_docs = rewrite_query(q, history, index)
+    if len(query) > MAX_QUESTION_CHARS:  # history is context: it never makes a question too long
+        query, cited_docs = q, set()
     rewritten = query != q
     if passages is None:
         passages = index.retrieve(

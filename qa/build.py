@@ -11,9 +11,11 @@ from __future__ import annotations
 
 import errno
 import json
+import logging
 import os
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field, fields, replace
 from pathlib import Path
 from typing import Any
@@ -21,14 +23,31 @@ from typing import Any
 import numpy as np
 
 from qa.chunking import ChunkSettings, chunk_document, passage_sentences
-from qa.documents import METADATA_FILE, Skipped, corpus_files, iter_documents, no_documents_error
+from qa.documents import (
+    METADATA_FILE,
+    Skipped,
+    check_corpus_dir,
+    corpus_files,
+    iter_documents,
+    no_documents_error,
+)
 from qa.embedding import Encoder, encoder_backend, text_key
-from qa.errors import QAError
-from qa.fileio import file_sha256
+from qa.errors import IndexWriteError, QAError
+from qa.fileio import file_sha256, read_regular
 from qa.fusion import FusionSettings
 from qa.lexical import LexicalIndex
-from qa.store import VersionWriter, build_lock, check_space, current_version, write_jsonl
+from qa.safe_read import MAX_MANIFEST_BYTES, npy_shape
+from qa.store import (
+    VersionWriter,
+    build_lock,
+    check_space,
+    current_version,
+    remove_dead_temps,
+    write_jsonl,
+)
 from qa.types import DocMeta, Document, Dropped, Paragraph, Passage
+
+log = logging.getLogger("qa")
 
 FLAT_MAX = 50_000  # above this many passages the default FAISS index is approximate
 # How a passage's dense vector is made. "derived" sums the unit vectors of its sentences plus
@@ -258,8 +277,9 @@ def stale_reason(
     recorded_model = manifest["model"]["id"]
     if model_id is not None and model_id != recorded_model:
         return f"model changed ({recorded_model} -> {model_id})"
-    if same_folder and Path(manifest["corpus"]["dir"]) != corpus.resolve():
-        return f"corpus folder changed ({manifest['corpus']['dir']} -> {corpus.resolve()})"
+    real = Path(os.path.realpath(corpus))  # never raises on a symlink loop
+    if same_folder and Path(manifest["corpus"]["dir"]) != real:
+        return f"corpus folder changed ({manifest['corpus']['dir']} -> {real})"
     if not corpus.exists():
         return ""
     recorded = manifest["corpus"]["files"]
@@ -419,17 +439,24 @@ def previous_cache(index_dir: Path, model_id: str) -> dict[str, np.ndarray]:
     if manifest.get("model", {}).get("id") != model_id:
         return {}
     cache: dict[str, np.ndarray] = {}
-    for vec_name, key_name in (
-        ("vectors.npy", "vector_keys.json"),
-        ("sentence_vectors.npy", "sentence_keys.json"),
-        ("title_vectors.npy", "title_keys.json"),
-    ):
-        vp, kp = folder / vec_name, folder / key_name
-        if vp.exists() and kp.exists():
-            vecs = np.load(vp, allow_pickle=False, mmap_mode="r")
-            keys = json.loads(kp.read_text(encoding="utf-8"))
-            for key, row in zip(keys, range(len(keys))):
-                cache[key] = vecs[row]
+    try:
+        for vec_name, key_name in (
+            ("vectors.npy", "vector_keys.json"),
+            ("sentence_vectors.npy", "sentence_keys.json"),
+            ("title_vectors.npy", "title_keys.json"),
+        ):
+            vp, kp = folder / vec_name, folder / key_name
+            if vp.exists() and kp.exists():
+                keys = json.loads(read_regular(kp, MAX_MANIFEST_BYTES).decode("utf-8"))
+                # The header is checked before numpy maps it (a 4e12-row header is damage).
+                npy_shape(vp, len(keys), manifest["model"]["dim"])
+                vecs = np.load(vp, allow_pickle=False, mmap_mode="r")
+                for key, row in zip(keys, range(len(keys))):
+                    cache[key] = vecs[row]
+    except (OSError, ValueError, TypeError, QAError) as exc:
+        # A version this build cannot reuse is rebuilt from scratch, never a reason to fail.
+        log.warning("index %s: previous vectors not reused (%s)", index_dir, exc)
+        return {}
     return cache
 
 
@@ -548,7 +575,7 @@ def make_manifest(
         **settings.to_manifest(),
         "pipeline": PIPELINE_VERSION,
         "faiss": {"factory": factory, "metric": "inner_product"},
-        "corpus": {"dir": str(corpus.resolve()), "files": _hash_state(corpus.resolve(), state)},
+        "corpus": {"dir": os.path.realpath(corpus), "files": _hash_state(corpus, state)},
         "counts": {
             "documents": summary.documents,
             "paragraphs": summary.paragraphs,
@@ -562,17 +589,29 @@ def make_manifest(
     }
 
 
-def _write_error(index_path: Path, exc: OSError) -> QAError:
+def _write_error(index_path: Path, exc: OSError) -> IndexWriteError:
     # A full disk mid-write must read like every other fixable error, not a traceback.
     fix = (
         "free some space"
         if exc.errno in (errno.ENOSPC, errno.EDQUOT)
         else "make the folder writable"
     )
-    return QAError(
+    return IndexWriteError(
         f"Could not write the index to {str(index_path)!r} ({exc.strerror or exc}). "
         f"Fix: {fix} and rebuild; the current index is untouched."
     )
+
+
+@contextmanager
+def _locked(index_path: Path) -> Iterator[None]:
+    """The build lock, with the temp folders of killed builds removed; a folder that cannot be
+    written (read-only, full) is one ``QAError``, even when there is nothing to rebuild."""
+    try:
+        with build_lock(index_path):
+            remove_dead_temps(index_path)
+            yield
+    except OSError as exc:
+        raise _write_error(index_path, exc) from exc
 
 
 def build_version(
@@ -592,8 +631,9 @@ def build_version(
     is kept (the summary's ``rebuilt`` is False) unless ``force``.
     """
     t0 = time.perf_counter()
-    state = corpus_state(corpus) if corpus.is_dir() else {}
-    with build_lock(index_path):
+    check_corpus_dir(corpus)  # before the lock: nothing is written for a bad --corpus
+    state = corpus_state(corpus)
+    with _locked(index_path):
         kept = None if force else unchanged(index_path, corpus, settings, encoder.model_id)
         if kept is not None:
             return replace(

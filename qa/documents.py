@@ -636,13 +636,31 @@ class LoadedCorpus:
     warnings: tuple[str, ...]
 
 
+def check_corpus_dir(root: Path) -> None:
+    """Raise ``CorpusError`` unless ``root`` is a folder (checked before anything is written)."""
+    try:
+        st = os.stat(root)
+    except OSError as exc:
+        if exc.errno == errno.ELOOP:
+            raise CorpusError(
+                f"Corpus path {str(root)!r} is a symlink loop. Fix: pass --corpus a folder."
+            ) from exc
+        if exc.errno == errno.ENOENT:
+            raise CorpusError(
+                f"Corpus folder {str(root)!r} does not exist. Fix: pass --corpus DIR."
+            ) from exc
+        raise CorpusError(
+            f"Corpus path {str(root)!r} cannot be read ({exc.strerror or exc}). "
+            "Fix: pass --corpus a folder you can read."
+        ) from exc
+    if not stat.S_ISDIR(st.st_mode):
+        raise CorpusError(f"Corpus path {str(root)!r} is not a folder. Fix: pass a folder.")
+
+
 def iter_documents(corpus_dir: str | os.PathLike) -> Iterator[Document | Skipped]:
     """Stream cleaned documents (and ``Skipped`` notices) one file at a time."""
     root = Path(corpus_dir)
-    if not root.exists():
-        raise CorpusError(f"Corpus folder {str(root)!r} does not exist. Fix: pass --corpus DIR.")
-    if not root.is_dir():
-        raise CorpusError(f"Corpus path {str(root)!r} is not a folder. Fix: pass a folder.")
+    check_corpus_dir(root)
     metadata = load_metadata(root)
     for item in corpus_files(root):
         if isinstance(item, Skipped):

@@ -39,13 +39,20 @@ def parse_port(value: str | int) -> int:
 
 
 def parse_auth(value: str | None) -> tuple[str, str] | None:
-    """``"user:pass"`` -> ``("user", "pass")``; ``None``/``""`` -> ``None``; else ValueError."""
+    """``"user:pass"`` -> ``("user", "pass")`` (both trimmed); ``None``/``""`` -> ``None``;
+    else ValueError (also for a password of spaces only)."""
     if not value:
         return None
     user, sep, password = value.partition(":")
-    if not sep or not user.strip() or not password:
-        raise ValueError("--auth / QA_AUTH must be user:password (both non-empty).")
-    return user.strip(), password
+    # Both sides trimmed the same way: QA_AUTH=$'user:secret\n' (a heredoc, an env file) kept
+    # the newline in the password, and "user:   " was a password nobody could type knowingly.
+    user, password = user.strip(), password.strip()
+    if not sep or not user or not password:
+        raise ValueError(
+            "--auth / QA_AUTH must be user:password, both non-empty (spaces around them are "
+            "ignored)."
+        )
+    return user, password
 
 
 def is_loopback(host: str) -> bool:

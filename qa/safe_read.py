@@ -43,7 +43,7 @@ _BLOCK = 1 << 20
 def _fail(field: str, problem: str) -> IndexCorruptError:
     return IndexCorruptError(
         f"The index manifest is damaged: {field} {problem}. "
-        "Fix: rebuild it with `qa index --force` (or delete the index folder)."
+        "Fix: rebuild it with `qa index` (or delete the index folder)."
     )
 
 

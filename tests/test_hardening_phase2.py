@@ -1,8 +1,8 @@
 # ruff: noqa: F811 - test functions take the imported app_server fixture by name
-"""Issue 13, phase 2: the cases whose fixes live in files being refactored (qa/index.py,
-qa/store.py, qa/answering.py, qa/cli.py, qa/ui.py, app.py). Written before the fixes and
-marked ``xfail(strict=True)``: each fails today; the fix removes its marker (a strict xfail
-that starts passing fails the suite, so none can be forgotten).
+"""Issue 13, phase 2: index faults, concurrent rebuilds, API input, CLI output and the app.
+
+Each test was written before its fix and failed on the code of that time (they were strict
+xfails until the fix landed). The concurrency and kill cases run as bounded subprocesses.
 """
 
 from __future__ import annotations
@@ -101,7 +101,6 @@ def _bounded(fn, timeout: float = 30):  # noqa: ANN001, ANN202
 # --- concurrency and crashes -----------------------------------------------------------------
 
 
-@PHASE2
 def test_reader_gets_a_complete_index_when_a_rebuild_lands_mid_open(built, monkeypatch):
     # Deterministic form of the race: a whole rebuild (and its cleanup) runs between the
     # reader finding CURRENT and reading the version's files.
@@ -121,7 +120,6 @@ def test_reader_gets_a_complete_index_when_a_rebuild_lands_mid_open(built, monke
     assert sorted(d.doc_id for d in loaded.documents) == GOOD_IDS
 
 
-@pytest.mark.xfail(strict=False, reason="phase 2 (issue 13); a race, so it can pass by luck now")
 def test_readers_during_rebuilds_never_fail(built, tmp_path):
     # Bounded subprocess form: 8 forced rebuilds while this process loads the index.
     corpus, index = built
@@ -149,7 +147,6 @@ def test_readers_during_rebuilds_never_fail(built, tmp_path):
     assert failures == []
 
 
-@PHASE2
 def test_temp_folders_of_killed_builds_are_removed_by_the_next_build(built):
     corpus, index = built
     dead = index / "v-20200101T000000-deadbeef.tmp"  # what SIGKILL mid-build leaves
@@ -196,7 +193,6 @@ def _read_only(monkeypatch, index: Path) -> None:
     monkeypatch.setattr(os, "mkdir", guarded_mkdir)
 
 
-@PHASE2
 def test_read_only_index_build_with_nothing_to_do_gives_a_qa_error(built, monkeypatch):
     corpus, index = built
     _read_only(monkeypatch, index)
@@ -204,7 +200,6 @@ def test_read_only_index_build_with_nothing_to_do_gives_a_qa_error(built, monkey
         build_index(corpus, index, encoder=FakeEncoder())
 
 
-@PHASE2
 def test_read_only_index_with_a_stale_corpus_still_serves_with_a_warning(
     built, monkeypatch, caplog
 ):
@@ -217,7 +212,6 @@ def test_read_only_index_with_a_stale_corpus_still_serves_with_a_warning(
     assert any("stale" in m and "read-only" in m for m in caplog.messages)
 
 
-@PHASE2
 @pytest.mark.parametrize("where", ["file", "under-file"])
 def test_index_path_naming_a_file_is_one_error_line(tmp_path, where):
     corpus = write_corpus(tmp_path / "corpus")
@@ -231,7 +225,6 @@ def test_index_path_naming_a_file_is_one_error_line(tmp_path, where):
         build_index(corpus, path, encoder=FakeEncoder())
 
 
-@PHASE2
 @pytest.mark.parametrize("name", ["CURRENT", "manifest.json"])
 def test_fifo_in_place_of_an_index_file_does_not_hang(built, name):
     corpus, index = built
@@ -290,7 +283,6 @@ MANIFEST_DAMAGE = {
 }
 
 
-@PHASE2
 @pytest.mark.parametrize("case", sorted(MANIFEST_DAMAGE))
 def test_manifest_with_missing_or_mistyped_fields_fails_cleanly_and_is_repaired(built, case):
     corpus, index = built
@@ -302,7 +294,6 @@ def test_manifest_with_missing_or_mistyped_fields_fails_cleanly_and_is_repaired(
     assert sorted(d.doc_id for d in load_index(index, encoder=FakeEncoder()).documents) == GOOD_IDS
 
 
-@PHASE2
 def test_huge_version_name_in_current_fails_cleanly_and_is_repaired(built):
     corpus, index = built
     cur = json.loads((index / "CURRENT").read_text("utf-8"))
@@ -345,21 +336,18 @@ def small(tmp_path_factory):
     return build_index(write_corpus(tmp / "corpus"), tmp / "index", encoder=FakeEncoder())
 
 
-@PHASE2
 @pytest.mark.parametrize("k", ["5", None, 5.5, math.nan, math.inf, True])
 def test_retrieve_rejects_a_k_that_is_not_a_positive_whole_number(small, k):
     with pytest.raises(ValueError, match=r"\bk\b"):
         small.retrieve(QUESTION, k=k)
 
 
-@PHASE2
 @pytest.mark.parametrize("k", ["5", None, 5.5, math.nan, math.inf, 0, -1])
 def test_answer_rejects_the_same_k_values_as_retrieve(small, k):
     with pytest.raises(ValueError, match=r"\bk\b"):
         small.answer(QUESTION, k=k)
 
 
-@PHASE2
 @pytest.mark.parametrize(
     "history",
     [["text"], [None], "text", 5, [{"role": "user"}], [{"role": "user", "content": 5}]],
@@ -370,7 +358,6 @@ def test_history_of_the_wrong_shape_is_refused_with_the_expected_shape(small, hi
         small.answer("And what else?", history)
 
 
-@PHASE2
 @pytest.mark.parametrize("value", ["2024-13-45", "garbage", 20240101, "2024-02-30"])
 @pytest.mark.parametrize("field", ["date_from", "date_to"])
 def test_retrieve_rejects_dates_that_are_not_iso(small, field, value):
@@ -378,7 +365,6 @@ def test_retrieve_rejects_dates_that_are_not_iso(small, field, value):
         small.retrieve(QUESTION, k=3, **{field: value})
 
 
-@PHASE2
 def test_over_long_previous_turn_does_not_break_a_short_follow_up(small):
     long_turn = " ".join(f"Officer Aa{i} Bb{i} met." for i in range(700))  # ~12,000 chars
     history = [
@@ -392,7 +378,6 @@ def test_over_long_previous_turn_does_not_break_a_short_follow_up(small):
 # --- the CLI ---------------------------------------------------------------------------------
 
 
-@PHASE2
 def test_cli_output_has_no_raw_control_characters(tmp_path):
     corpus = write_corpus(tmp_path / "corpus")
     (corpus / "evil\nname.txt").write_text(
@@ -416,7 +401,6 @@ def test_cli_output_has_no_raw_control_characters(tmp_path):
                 assert "evil\nname.txt" not in out
 
 
-@PHASE2
 def test_nothing_is_written_before_the_arguments_are_valid(tmp_path):
     afile = tmp_path / "somefile"
     afile.write_text("x")
@@ -425,7 +409,6 @@ def test_nothing_is_written_before_the_arguments_are_valid(tmp_path):
     assert sorted(p.name for p in tmp_path.iterdir()) == ["somefile"]
 
 
-@PHASE2
 def test_quoted_sentence_is_bounded_on_a_huge_single_line_file(tmp_path):
     corpus = write_corpus(tmp_path / "corpus")
     words = "the lighthouse keepers counted seventeen towers along the estuary and "
@@ -447,21 +430,19 @@ def test_quoted_sentence_is_bounded_on_a_huge_single_line_file(tmp_path):
 # --- the web app -----------------------------------------------------------------------------
 
 
-@PHASE2
 @pytest.mark.parametrize(
     ("value", "expected"),
     [("user:secret\n", ("user", "secret")), (" user : secret ", ("user", "secret"))],
 )
 def test_auth_is_trimmed_on_both_sides(value, expected):
-    from qa.ui import parse_auth
+    from qa.launch import parse_auth
 
     assert parse_auth(value) == expected
 
 
-@PHASE2
 @pytest.mark.parametrize("value", ["user:   ", "user:\n", "user:\t"])
 def test_blank_password_is_refused(value):
-    from qa.ui import parse_auth
+    from qa.launch import parse_auth
 
     with pytest.raises(ValueError):
         parse_auth(value)
@@ -539,3 +520,141 @@ def test_evaluate_cannot_reach_another_sessions_upload(app_server):
             text = "".join(stream.iter_text())
         assert "process_completed" not in text or '"success": false' in text.replace(" ", "")
     assert Path(victim).exists()  # nothing the caller did not create is deleted
+
+
+# --- added with the fixes --------------------------------------------------------------------
+
+
+def test_build_killed_mid_write_leaves_a_temp_folder_the_next_build_removes(built):
+    # Bounded: the child build stops just before publishing (the temp folder is complete), is
+    # killed with SIGKILL, and the next build must remove what it left and still serve.
+    import signal
+    import time
+
+    corpus, index = built
+    code = (
+        "import sys, time\nimport qa.store\nfrom qa.embedding import FakeEncoder\n"
+        "from qa.index import build_index\n"
+        "qa.store.VersionWriter.publish = lambda self, manifest: time.sleep(120)\n"
+        "build_index(sys.argv[1], sys.argv[2], encoder=FakeEncoder(), force=True)\n"
+    )
+    child = subprocess.Popen([sys.executable, "-c", code, str(corpus), str(index)], env=_env())
+    try:
+        deadline = time.monotonic() + 60
+        while not list(index.glob("v-*.tmp/passages.jsonl")) and time.monotonic() < deadline:
+            assert child.poll() is None, "the child build ended early"
+            time.sleep(0.05)
+        assert list(index.glob("v-*.tmp")), "no temp folder appeared within 60 s"
+    finally:
+        child.send_signal(signal.SIGKILL)
+        child.wait(timeout=30)
+    build_index(corpus, index, encoder=FakeEncoder())  # nothing changed: no new version
+    assert list(index.glob("v-*.tmp")) == []
+    assert sorted(d.doc_id for d in load_index(index, encoder=FakeEncoder()).documents) == GOOD_IDS
+
+
+def test_a_rebuild_keeps_the_version_it_replaces_and_deletes_older_ones(built):
+    corpus, index = built
+    first = _current(index).name
+    build_index(corpus, index, encoder=FakeEncoder(), force=True)
+    second = _current(index).name
+    assert sorted(p.name for p in index.glob("v-*")) == sorted([first, second])
+    build_index(corpus, index, encoder=FakeEncoder(), force=True)
+    third = _current(index).name
+    assert sorted(p.name for p in index.glob("v-*")) == sorted([second, third])
+
+
+def test_reader_retries_once_when_current_moved_and_its_version_vanished(built, monkeypatch):
+    # Two rebuilds land while the reader opens the version CURRENT named: that version is gone
+    # (only the previous one is kept), so the reader must read the new CURRENT once more.
+    corpus, index = built
+    real = qa.index.current_version
+    done = []
+
+    def racing(path):  # noqa: ANN001, ANN202
+        found = real(path)
+        if not done:
+            done.append(1)
+            build_index(corpus, index, encoder=FakeEncoder(), force=True)
+            build_index(corpus, index, encoder=FakeEncoder(), force=True)
+        return found
+
+    monkeypatch.setattr(qa.index, "current_version", racing)
+    loaded = load_index(index, encoder=FakeEncoder())
+    assert sorted(d.doc_id for d in loaded.documents) == GOOD_IDS
+
+
+def test_read_only_index_build_is_one_error_line(built, monkeypatch):
+    corpus, index = built
+    _read_only(monkeypatch, index)
+    with pytest.raises(QAError) as err:
+        build_index(corpus, index, encoder=FakeEncoder(), force=True)
+    assert str(err.value) == (
+        f"Could not write the index to {str(index)!r} (Read-only file system). "
+        "Fix: make the folder writable and rebuild; the current index is untouched."
+    )
+
+
+def test_corpus_symlink_loop_is_one_error_line(tmp_path):
+    loop = tmp_path / "corpus"
+    loop.symlink_to(loop)
+    for cmd in (["index"], ["search", "trade"]):
+        line = one_error_line(qa_cli(*cmd, "--corpus", str(loop), cwd=tmp_path))
+        assert line == (
+            f"error: Corpus path {str(loop)!r} is a symlink loop. Fix: pass --corpus a folder."
+        )
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["corpus"]  # nothing written
+
+
+def test_module_level_entry_points_validate_before_any_index_is_built(tmp_path, monkeypatch):
+    import qa
+
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("QA_CORPUS", str(tmp_path / "none"))
+    monkeypatch.setenv("QA_INDEX", str(tmp_path / "idx"))
+    for k in ("5", None, 5.5, math.nan, 0, True):
+        with pytest.raises(ValueError, match=r"\bk\b"):
+            qa.retrieve(QUESTION, k=k)
+    with pytest.raises(ValueError, match=r"role.*content"):
+        qa.answer(QUESTION, ["text"])
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_history_turns_are_cut_and_only_the_last_messages_kept():
+    from qa.questions import MAX_HISTORY_MESSAGES, MAX_HISTORY_TURN_CHARS, check_history
+
+    history = [{"role": "user", "content": "x" * 50_000}] * 100
+    out = check_history(history)
+    assert len(out) == MAX_HISTORY_MESSAGES
+    assert {len(m["content"]) for m in out} == {MAX_HISTORY_TURN_CHARS}
+    assert check_history(None) == []
+
+
+def test_long_sentences_are_cut_into_bounded_pieces_at_clause_or_word_boundaries():
+    from qa.text import MAX_SENTENCE_CHARS, split_sentences
+
+    text = ("alpha beta gamma, " * 200) + "end. Next sentence here."
+    pieces = split_sentences(text)
+    assert all(len(s) <= MAX_SENTENCE_CHARS + 50 for _, _, s in pieces)
+    assert all(text[a:b] == s for a, b, s in pieces)
+    assert pieces[0][2].endswith("gamma,")
+    assert pieces[-1][2] == "Next sentence here."
+
+
+def test_quoted_sentence_is_cut_with_an_ellipsis_and_a_note():
+    from qa.render import MAX_QUOTE_CHARS, SHORTENED_NOTE, answer_markdown, bounded_quote
+
+    long = "The keepers counted towers, " * 40
+    cut = bounded_quote(long)
+    assert len(cut) <= MAX_QUOTE_CHARS + 2 and cut.endswith("towers …")
+    assert bounded_quote("Short one.") == "Short one."
+    assert SHORTENED_NOTE in answer_markdown([long], [[1]], [])
+
+
+def test_terminal_safe_escapes_controls_and_keeps_json_valid():
+    from qa.render import terminal_safe
+
+    raw = "a\x1b[2J b\x1b]0;t\x07 c\x9b d\u202e e\n\tf"
+    assert terminal_safe(raw) == "a\\u001b[2J b\\u001b]0;t\\u0007 c\\u009b d\\u202e e\n\tf"
+    assert terminal_safe("evil\nname.txt", one_line=True) == "evil\\nname.txt"
+    assert json.loads(terminal_safe(json.dumps({"t": raw}, ensure_ascii=False))) == {"t": raw}

@@ -51,7 +51,7 @@ import sys
 from qa.answering import _type_match, entities
 from qa.text import split_sentences
 from qa.documents import clean, parse_dateline, split_paragraphs
-from qa.evaluation import _CITATION_MARK
+from qa.evaluation.scoring import _CITATION_MARK
 from qa.lexical import tokenize, words
 from qa.types import DocMeta
 

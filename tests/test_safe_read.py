@@ -198,7 +198,7 @@ def test_mistyped_fields_are_named(built):
         with pytest.raises(IndexCorruptError) as err:
             validate_manifest(bad)
         assert message in str(err.value)
-        assert "qa index --force" in str(err.value)
+        assert "Fix: rebuild it with `qa index`" in str(err.value)
 
 
 @pytest.mark.parametrize(
