@@ -132,7 +132,12 @@ def build_demo(index: Any, error: str, workdir: Path) -> Any:
         # Events and states sit outside gr.Tabs: a gr.State inside it renders as a phantom tab.
         chat_events(chat, index, error)
         documents_events(timeline, doc_view, index, error, documents)
-        evaluate_events(evaluation, index, error, workdir, upload_root)
+        uploads = evaluate_events(evaluation, index, error, workdir, upload_root)
+
+        def end_session(request: gr.Request) -> None:  # the tab closed: its uploads go too
+            uploads.end_session(request.session_hash or "")
+
+        demo.unload(end_session)
     return demo
 
 
@@ -387,21 +392,33 @@ def evaluate_tab() -> EvalParts:
     return EvalParts(upload, run, eval_msg, report_file, summary, plot, rows)
 
 
-def evaluate_events(e: EvalParts, index: Any, error: str, workdir: Path, upload_root: str) -> None:
-    """Check an upload when it arrives; run it on the button (one evaluation at a time)."""
+def evaluate_events(
+    e: EvalParts, index: Any, error: str, workdir: Path, upload_root: str
+) -> Any:  # qa.ui.Uploads
+    """Check an upload when it arrives; run it on the button (one evaluation at a time).
+    Returns the registry of which session uploaded which file."""
     import gradio as gr
 
-    def check_file(path: str | None) -> tuple[str, Any]:
+    uploads = ui.Uploads(upload_root)
+
+    def check_file(path: str | None, request: gr.Request) -> tuple[str, Any]:
         if not path:
             return "", gr.skip()
+        session = request.session_hash or ""
+        if not uploads.claim(session, path):  # another session's file: refuse, never delete
+            return ui.warning_markdown(ui.NOT_YOUR_UPLOAD), None
         try:
             ui.check_upload(path)
         except ui.InputError as exc:
-            ui.discard_upload(path, upload_root)
+            uploads.remove(session, path)
             return ui.warning_markdown(str(exc)), None
         return "Ready: press **Run evaluation**.", gr.skip()
 
-    def evaluate(path: str | None, progress: gr.Progress = gr.Progress()) -> tuple:  # noqa: B008
+    def evaluate(
+        path: str | None,
+        request: gr.Request,
+        progress: gr.Progress = gr.Progress(),  # noqa: B008
+    ) -> tuple:
         progress(0, desc="Reading questions")
         result = ui.run_evaluation(
             index,
@@ -410,6 +427,8 @@ def evaluate_events(e: EvalParts, index: Any, error: str, workdir: Path, upload_
             upload_root=upload_root,
             startup_error=error,
             progress=lambda done, total: progress((done, total), desc="Answering questions"),
+            owner=request.session_hash or "",
+            uploads=uploads,
         )
         return (result.message, result.summary, result.rows, result.plot, result.report, None)
 
@@ -422,6 +441,7 @@ def evaluate_events(e: EvalParts, index: Any, error: str, workdir: Path, upload_
         concurrency_id="eval",
         api_visibility="private",
     )
+    return uploads
 
 
 def _eval_results() -> tuple[Any, Any, Any]:
@@ -478,7 +498,13 @@ def main(argv: list[str] | None = None) -> int:
 
     signal.signal(signal.SIGTERM, stop)
     import gradio as gr
+    from starlette.middleware import Middleware
 
+    guard = Middleware(
+        launch.RequestGuard,
+        loopback_only=launch.is_loopback(plan.host) and not plan.share,
+        max_upload_bytes=ui.MAX_UPLOAD_BYTES,
+    )
     font = ["ui-sans-serif", "system-ui", "-apple-system", "Segoe UI", "sans-serif"]
     mono = ["ui-monospace", "SFMono-Regular", "Menlo", "monospace"]
     try:
@@ -489,6 +515,7 @@ def main(argv: list[str] | None = None) -> int:
             auth=plan.auth,
             auth_message="Sign in to ask questions about the articles.",
             max_file_size=ui.MAX_UPLOAD_BYTES,
+            app_kwargs={"middleware": [guard]},  # before Gradio's routes do any work
             ssr_mode=False,
             show_error=False,
             quiet=False,

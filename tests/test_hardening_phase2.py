@@ -29,7 +29,6 @@ from qa.index import build_index, load_index, open_index
 from tests.test_app_server import app_server  # noqa: F401 - the shared app fixture
 from tests.test_reliability import GOOD_IDS, write_corpus
 
-PHASE2 = pytest.mark.xfail(strict=True, reason="phase 2 (issue 13)")
 ROOT = Path(__file__).resolve().parent.parent
 QUESTION = "Which scholarships do British universities offer?"
 
@@ -305,7 +304,11 @@ def test_huge_version_name_in_current_fails_cleanly_and_is_repaired(built):
     assert proc.returncode == 0, proc.stderr[-500:]
 
 
-@PHASE2
+@pytest.mark.xfail(
+    strict=False,
+    reason="fixed on branch milvus (ONNX export in the user cache with sha256 sidecars, "
+    "re-exported when damaged); passes once that branch is merged, then drop this marker",
+)
 @pytest.mark.integration
 def test_truncated_onnx_export_is_detected(tmp_path, monkeypatch):
     from qa.embedding import get_encoder
@@ -448,7 +451,6 @@ def test_blank_password_is_refused(value):
         parse_auth(value)
 
 
-@PHASE2
 @pytest.mark.integration
 def test_foreign_host_header_is_refused_on_loopback(app_server):
     from tests.test_app_server import http_get
@@ -459,7 +461,6 @@ def test_foreign_host_header_is_refused_on_loopback(app_server):
     assert status == 200
 
 
-@PHASE2
 @pytest.mark.integration
 def test_oversized_chat_request_is_refused_before_any_work(app_server):
     import httpx
@@ -470,27 +471,61 @@ def test_oversized_chat_request_is_refused_before_any_work(app_server):
     assert resp.status_code == 413
 
 
-@PHASE2
 @pytest.mark.integration
-def test_uploads_are_limited_per_session(app_server):
+def test_uploads_are_limited_per_client(app_server, tmp_path):
+    # Its own app: the flood must not spend the shared app's upload budget for other tests.
     import httpx
 
-    codes = []
-    for i in range(20):
-        resp = httpx.post(
-            app_server.url + "gradio_api/upload?upload_id=same-session",
-            files={"files": (f"q{i}.jsonl", b'{"question": "x"}\n' * 1000, "text/plain")},
-            timeout=60,
-        )
-        codes.append(resp.status_code)
-    assert codes[0] == 200
-    assert set(codes[-5:]) & {413, 429}
+    from qa.launch import UPLOADS_PER_MINUTE
+    from tests.test_app_server import start_app
+
+    index = app_server.tmp / "embeddings"
+    server = start_app(tmp_path, "--corpus", str(app_server.corpus), "--index", str(index))
+    try:
+        codes = []
+        for i in range(UPLOADS_PER_MINUTE + 5):
+            resp = httpx.post(
+                server.url + "gradio_api/upload?upload_id=same-session",
+                files={"files": (f"q{i}.jsonl", b'{"question": "x"}\n' * 1000, "text/plain")},
+                timeout=60,
+            )
+            codes.append(resp.status_code)
+    finally:
+        server.stop()
+    assert codes == [200] * UPLOADS_PER_MINUTE + [429] * 5
 
 
-@PHASE2
+def _queue_call(server, api_name: str, data: list, session: str) -> str:  # noqa: ANN001
+    """Call event ``api_name`` the way a script can (``/gradio_api/queue/join``); the SSE text."""
+    import httpx
+
+    config = httpx.get(server.url + "config", timeout=30).json()
+    fn_index = next(
+        d.get("id", i)
+        for i, d in enumerate(config["dependencies"])
+        if d.get("api_name") == api_name
+    )
+    join = httpx.post(
+        server.url + "gradio_api/queue/join",
+        json={"data": data, "fn_index": fn_index, "session_hash": session,
+              "event_data": None, "trigger_id": None},
+        timeout=60,
+    )  # fmt: skip
+    assert join.status_code == 200, join.text
+    with httpx.stream(
+        "GET", server.url + f"gradio_api/queue/data?session_hash={session}", timeout=120
+    ) as stream:
+        for line in stream.iter_lines():
+            if "process_completed" in line:
+                return line
+    return ""
+
+
 @pytest.mark.integration
 def test_evaluate_cannot_reach_another_sessions_upload(app_server):
     import httpx
+
+    from qa.ui import NOT_YOUR_UPLOAD
 
     resp = httpx.post(
         app_server.url + "gradio_api/upload",
@@ -499,27 +534,16 @@ def test_evaluate_cannot_reach_another_sessions_upload(app_server):
     )
     assert resp.status_code == 200
     victim = resp.json()[0]
-    config = httpx.get(app_server.url + "config", timeout=30).json()
-    fn_index = next(
-        i for i, d in enumerate(config["dependencies"])
-        if d.get("api_name") == "evaluate" or "evaluate" in str(d.get("js") or "")
-        or d.get("api_name") in ("run_evaluation",)
-    )  # fmt: skip
-    join = httpx.post(
-        app_server.url + "gradio_api/queue/join",
-        json={"data": [{"path": victim, "meta": {"_type": "gradio.FileData"}}], "fn_index": fn_index,
-              "session_hash": "attacker-session", "event_data": None, "trigger_id": None},
-        timeout=60,
-    )  # fmt: skip
-    if join.status_code == 200:
-        with httpx.stream(
-            "GET",
-            app_server.url + "gradio_api/queue/data?session_hash=attacker-session",
-            timeout=120,
-        ) as stream:
-            text = "".join(stream.iter_text())
-        assert "process_completed" not in text or '"success": false' in text.replace(" ", "")
-    assert Path(victim).exists()  # nothing the caller did not create is deleted
+    file = [{"path": victim, "meta": {"_type": "gradio.FileData"}}]
+    # The victim's browser names its upload at once (the upload event): the file is its own.
+    assert "Ready" in _queue_call(app_server, "check_file", file, "victim-session")
+    for api_name in ("check_file", "evaluate"):  # another session can neither claim nor run it
+        done = _queue_call(app_server, api_name, file, "attacker-session")
+        assert NOT_YOUR_UPLOAD.split(" (")[0] in done, done
+        assert Path(victim).exists()  # nothing the caller did not create is deleted
+    done = _queue_call(app_server, "evaluate", file, "victim-session")
+    assert "answered from the top" in done, done
+    assert not Path(victim).exists()  # the owner's run removes its upload when it ends
 
 
 # --- added with the fixes --------------------------------------------------------------------
