@@ -36,7 +36,7 @@ from qa.errors import IndexWriteError, QAError
 from qa.fileio import file_sha256, read_regular
 from qa.fusion import FusionSettings
 from qa.lexical import LexicalIndex
-from qa.safe_read import MAX_MANIFEST_BYTES, npy_shape
+from qa.safe_read import MAX_MANIFEST_BYTES, NPY_MAX_ROWS, npy_shape
 from qa.store import (
     VersionWriter,
     build_lock,
@@ -448,8 +448,9 @@ def previous_cache(index_dir: Path, model_id: str) -> dict[str, np.ndarray]:
             vp, kp = folder / vec_name, folder / key_name
             if vp.exists() and kp.exists():
                 keys = json.loads(read_regular(kp, MAX_MANIFEST_BYTES).decode("utf-8"))
-                # The header is checked before numpy maps it (a 4e12-row header is damage).
-                npy_shape(vp, len(keys), manifest["model"]["dim"])
+                # The header must match the file's size before numpy maps it (a 4e12-row
+                # header in a 2 kB file is damage, not a cache).
+                npy_shape(vp, NPY_MAX_ROWS, manifest["model"]["dim"])
                 vecs = np.load(vp, allow_pickle=False, mmap_mode="r")
                 for key, row in zip(keys, range(len(keys))):
                     cache[key] = vecs[row]

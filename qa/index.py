@@ -78,7 +78,7 @@ def check_date(value: object, field: str) -> str | None:
     if not isinstance(value, str) or not is_iso_date(value):
         raise QuestionError(
             f"{field} must be a date written YYYY-MM-DD (for example 2024-05-31), "
-            f"got {str(value)[:40]!r}."
+            f"got {repr(value)[:40]}."
         )
     return value
 

@@ -31,6 +31,9 @@ _SHA256 = re.compile(r"[0-9a-f]{64}")
 # An artifact path inside a version: relative, forward slashes, no "..", no hidden parts.
 _ARTIFACT_PART = re.compile(r"[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}")
 _NPY_MAGIC = b"\x93NUMPY"
+# Rows no index array may claim whatever the manifest says (2**40: a thousand times the
+# largest archive benchmarked); the exact header-vs-size check does the real work.
+NPY_MAX_ROWS = 1 << 40
 # numpy writes headers padded to 64 bytes (v1) or longer (v2/v3); 64 KiB bounds the parse.
 _NPY_MAX_HEADER = 65536
 _NPY_DTYPES = {"<f4", "<f8", "<i4", "<i8", "<u4", "<u8", "|u1", "|i1", "|b1"}
@@ -48,6 +51,8 @@ def _fail(field: str, problem: str) -> IndexCorruptError:
 
 
 def _count(value: Any, field: str, limit: int = 1 << 40) -> int:
+    if value is None:
+        raise _fail(field, "is missing")
     # bool is an int subclass; ``True`` rows is a damaged manifest, not one row.
     if isinstance(value, bool) or not isinstance(value, int):
         raise _fail(field, f"must be a whole number, got {type(value).__name__}")
@@ -57,12 +62,16 @@ def _count(value: Any, field: str, limit: int = 1 << 40) -> int:
 
 
 def _mapping(d: Any, field: str) -> dict:
+    if d is None:
+        raise _fail(field, "is missing")
     if not isinstance(d, dict):
         raise _fail(field, f"must be an object, got {type(d).__name__}")
     return d
 
 
 def _text(value: Any, field: str, max_len: int = 4096) -> str:
+    if value is None:
+        raise _fail(field, "is missing")
     if not isinstance(value, str):
         raise _fail(field, f"must be text, got {type(value).__name__}")
     if len(value) > max_len:
