@@ -56,6 +56,7 @@ from qa.fileio import (
 from qa.safe_read import (
     MAX_MANIFEST_BYTES,
     MAX_POINTER_BYTES,
+    check_version_name,
     validate_manifest,
     validate_pointer,
 )
@@ -272,18 +273,29 @@ def current_version(index_dir: Path) -> tuple[Path, dict[str, Any]]:
 
 def _read_pointer(index_dir: Path, hint: str) -> tuple[str, str]:
     """``(version, manifest_sha256)`` from ``CURRENT``, read as a small regular file."""
+    where = f"Index {str(index_dir)!r}"
     try:
         raw = read_regular(index_dir / CURRENT, MAX_POINTER_BYTES)
-        cur = json.loads(raw.decode("utf-8"))
-    except (OSError, ValueError) as exc:
-        why = exc.strerror if isinstance(exc, OSError) and exc.strerror else "not JSON"
+    except OSError as exc:  # a FIFO, a folder, over the size limit, unreadable
         raise IndexCorruptError(
-            f"Index {str(index_dir)!r}: {CURRENT} is damaged ({why}). {hint}"
+            f"{where}: {CURRENT} is damaged ({exc.strerror or exc}). {hint}"
         ) from exc
+    damaged = IndexCorruptError(f"{where}: {CURRENT} is damaged. {hint}")
+    try:
+        cur = json.loads(raw.decode("utf-8"))
+    except ValueError:
+        raise damaged from None
+    version = cur.get("version") if isinstance(cur, dict) else None
+    try:
+        check_version_name(version)
+    except IndexCorruptError:
+        if isinstance(version, str):  # "../../etc", a 100 MB name: never used as a path
+            raise IndexCorruptError(f"{where}: bad version {version[:60]!r}. {hint}") from None
+        raise damaged from None
     try:
         return validate_pointer(cur)
-    except IndexCorruptError as exc:
-        raise IndexCorruptError(f"Index {str(index_dir)!r}: {exc}") from None
+    except IndexCorruptError:
+        raise damaged from None
 
 
 def _verify_files(index_dir: Path, folder: Path, files: dict[str, Any], hint: str) -> None:

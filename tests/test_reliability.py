@@ -750,7 +750,9 @@ def test_killed_builds_leave_the_old_or_the_new_index(tmp_path):
     rebuilt = build_index(corpora[final], index, encoder=FakeEncoder())
     assert _passage_ids(rebuilt) == expected[final]
     assert leftovers(index) == []
-    assert len(version_dirs(index)) == 1
+    # The new version and at most the one it replaced (kept for readers still opening it).
+    current_name = json.loads((index / "CURRENT").read_text("utf-8"))["version"]
+    assert current_name in version_dirs(index) and len(version_dirs(index)) <= 2
 
 
 # --- the build lock -----------------------------------------------------------------------------
@@ -914,8 +916,12 @@ def test_disk_full_while_switching_current_keeps_the_previous_index(built, monke
     monkeypatch.undo()
     assert leftovers(index) == []
     assert _passage_ids(load_index(index, encoder=FakeEncoder())) == _passage_ids(before)
+    kept = version_dirs(index)  # the previous version and the orphaned new one
     build_index(corpus, index, encoder=FakeEncoder())
-    assert len(version_dirs(index)) == 1  # the orphaned new version was collected
+    current_name = json.loads((index / "CURRENT").read_text("utf-8"))["version"]
+    # The orphan was collected; the new version and the one it replaced remain.
+    assert len(version_dirs(index)) == 2 and current_name in version_dirs(index)
+    assert len(set(kept) & set(version_dirs(index))) == 1
 
 
 # --- hostile documents --------------------------------------------------------------------------

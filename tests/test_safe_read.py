@@ -158,15 +158,15 @@ def _with(d: dict, dotted: str, value) -> dict:  # noqa: ANN001
 @pytest.mark.parametrize(
     ("field", "message"),
     [
-        ("counts", "counts must be an object, got NoneType"),
-        ("model", "model must be an object, got NoneType"),
-        ("corpus", "corpus must be an object, got NoneType"),
-        ("files", "files must be an object, got NoneType"),
-        ("version", "version must be text, got NoneType"),
-        ("model.id", "model.id must be text, got NoneType"),
-        ("model.dim", "model.dim must be a whole number, got NoneType"),
-        ("counts.passages", "counts.passages must be a whole number, got NoneType"),
-        ("corpus.files", "corpus.files must be an object, got NoneType"),
+        ("counts", "counts is missing"),
+        ("model", "model is missing"),
+        ("corpus", "corpus is missing"),
+        ("files", "files is missing"),
+        ("version", "version is missing"),
+        ("model.id", "model.id is missing"),
+        ("model.dim", "model.dim is missing"),
+        ("counts.passages", "counts.passages is missing"),
+        ("corpus.files", "corpus.files is missing"),
     ],
 )
 def test_missing_field_is_named(built, field, message):
@@ -187,7 +187,7 @@ def test_mistyped_fields_are_named(built):
     ]
     m2 = copy.deepcopy(m)
     del m2["files"][name]["bytes"]
-    cases.append((m2, f"files['{name}'].bytes must be a whole number, got NoneType"))
+    cases.append((m2, f"files['{name}'].bytes is missing"))
     m3 = copy.deepcopy(m)
     m3["files"][name]["sha256"] = "xyz"
     cases.append((m3, f"files['{name}'].sha256 must be a SHA-256 hex digest"))
