@@ -433,6 +433,17 @@ def load_index(
         return _load_once(path, encoder, model, backend, check_stale, mmap)
 
 
+def _current_or_moved(path: Path) -> tuple[Path, dict[str, Any]]:
+    """``current_version``, read once more if a rebuild switched ``CURRENT`` meanwhile."""
+    before = pointed_version(path)
+    try:
+        return current_version(path)
+    except IndexCorruptError:
+        if pointed_version(path) in ("", before):
+            raise
+        return current_version(path)
+
+
 def _moved_since(path: Path) -> bool:
     """Whether ``CURRENT`` now names a different version than the last read in this thread."""
     seen = getattr(_last_seen, "version", None)
@@ -565,7 +576,7 @@ def open_index(
     check_index_dir(index_path)
     enc = encoder or get_encoder(model, backend, cache_dir=index_path / MODEL_CACHE)
     try:
-        _, manifest = current_version(index_path)
+        _, manifest = _current_or_moved(index_path)
     except IndexCorruptError:
         raise
     except IndexUnavailableError:
