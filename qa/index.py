@@ -33,7 +33,7 @@ from qa.documents import (
 from qa.embedding import Encoder, get_encoder, text_key
 from qa.errors import IndexCorruptError, IndexError_, QAError
 from qa.fusion import FusionSettings, fuse
-from qa.lexical import LexicalIndex, fold
+from qa.lexical import LexicalIndex, fold, lookup
 from qa.store import (
     VersionWriter,
     build_lock,
@@ -42,6 +42,7 @@ from qa.store import (
     read_jsonl,
     write_jsonl,
 )
+from qa.store_protocol import EmbeddedStore, SearchFilter, SearchStore
 from qa.types import Answer, DocMeta, Document, Dropped, Paragraph, Passage
 
 log = logging.getLogger("qa")
@@ -201,6 +202,7 @@ class Index:
         sentence_offsets: np.ndarray,
         encoder: Encoder,
         summary: BuildSummary | None = None,
+        store: SearchStore | None = None,
     ) -> None:
         self.path = path
         self.manifest = manifest
@@ -213,6 +215,8 @@ class Index:
         self.sentence_offsets = sentence_offsets
         self.encoder = encoder
         self.summary = summary
+        # Where dense and BM25 search run (qa.store_protocol); FAISS + bm25s unless given.
+        self.store: SearchStore = store or EmbeddedStore(dense, lexical, passages)
         self.fusion = FusionSettings(**manifest.get("fusion", {}))
         self._doc_by_id = {d.doc_id: d for d in documents}
         self._query_cache: OrderedDict[str, np.ndarray] = OrderedDict()
@@ -299,18 +303,9 @@ class Index:
         return mask
 
     def _dense_search(self, qvec: np.ndarray, n: int, allowed: np.ndarray | None):
-        import faiss
-
-        params = None
-        if allowed is not None:
-            ids = np.flatnonzero(allowed).astype(np.int64)
-            if len(ids) == 0:
-                return np.zeros(0, np.float32), np.zeros(0, np.int64)
-            params = faiss.SearchParameters(sel=faiss.IDSelectorBatch(ids))
-            n = min(n, len(ids))
-        sims, idx = self.dense.search(qvec[None, :], n, params=params)
-        keep = idx[0] >= 0
-        return sims[0][keep], idx[0][keep]
+        flt = SearchFilter(mask=allowed) if allowed is not None else None
+        rows, sims = self.store.dense_search(qvec, n, flt)
+        return sims, rows
 
     def _sentence_max(self, qvec: np.ndarray, rows: np.ndarray) -> np.ndarray:
         out = np.zeros(len(rows), dtype=np.float32)
@@ -339,27 +334,30 @@ class Index:
         if k < 1:
             raise QuestionError(f"k must be at least 1, got {k}.")
         allowed = self._allowed(doc_ids, date_from, date_to)
+        flt = None
+        if allowed is not None:
+            ids = tuple(sorted(set(doc_ids))) if doc_ids is not None else None
+            flt = SearchFilter(ids, date_from or None, date_to or None, mask=allowed)
         qvec = self.embed_query(q)
         n_cand = min(len(self.passages), max(self.fusion.candidates, k * 4))
-        d_sims, d_idx = self._dense_search(qvec, n_cand, allowed)
-        lex_all = self.lexical.scores(q)
-        if allowed is not None:
-            lex_all = np.where(allowed, lex_all, 0.0)
-        lex_top = np.argsort(-lex_all, kind="stable")[:n_cand]
-        lex_top = lex_top[lex_all[lex_top] > 0]
+        d_idx, _ = self.store.dense_search(qvec, n_cand, flt)
+        # Only the postings of the query's terms are read: no N-long score array to rank.
+        lex_top, _ = self.store.lexical_search(q, n_cand, flt)
         cand = np.unique(np.concatenate([d_idx, lex_top]).astype(np.int64))
         if len(cand) == 0:
             return []
         dense = (self.vectors[cand] @ qvec).astype(np.float32)
         sent = self._sentence_max(qvec, cand)
-        lex = lex_all[cand].astype(np.float32)
+        lex = self.store.lexical_scores(q, cand)
         doc_score = None
         if self.fusion.w_document and self.doc_lexical is not None:
             drows = self._passage_doc[cand]
             d_dense = self._doc_vectors[drows] @ qvec
-            d_lex = self.doc_lexical.scores(q)
-            top = float(d_lex.max()) if len(d_lex) else 0.0
-            d_lex = d_lex[drows] / top if top > 0 else np.zeros(len(cand), np.float32)
+            d_rows, d_hits = self.doc_lexical.sparse(q)
+            top = float(d_hits.max()) if len(d_hits) else 0.0
+            d_lex = (
+                lookup(d_rows, d_hits, drows) / top if top > 0 else np.zeros(len(cand), np.float32)
+            )
             doc_score = (0.5 * d_dense + 0.5 * d_lex).astype(np.float32)
         fused = fuse(dense, sent, lex, self.fusion, doc_score)
         order = np.argsort(-fused, kind="stable")
