@@ -478,6 +478,7 @@ def _unchanged(index_dir: Path, corpus: Path, wanted: dict[str, Any]) -> BuildSu
         "embed_title": manifest.get("embed_title"),
         "passage_vectors": manifest.get("passage_vectors"),
         "factory": manifest["faiss"]["factory"] if wanted["factory"] else None,
+        "store": _store_key(**_store_args(manifest.get("store"))),
     }
     if recorded != wanted or not corpus.is_dir():
         return None
@@ -574,8 +575,14 @@ def build_index(
     progress: Callable[[int, int], None] | None = None,
     batch_size: int = 16,
     force: bool = False,
+    store: str = "embedded",
+    milvus_uri: str | None = None,
 ) -> Index:
     """Build (or rebuild) the index of ``corpus_dir`` into ``index_dir`` and load it.
+
+    ``store="milvus"`` puts the dense and BM25 search in a Milvus collection at
+    ``milvus_uri`` (a Milvus Lite folder or ``http://host:19530``; default
+    ``<index>/milvus-lite.db``) instead of FAISS; the folder keeps everything else.
 
     Vectors of texts already embedded by the current version with the same model are reused,
     so an unchanged corpus rebuilds without running the model. The write is atomic.
@@ -596,6 +603,7 @@ def build_index(
     fusion = fusion or FusionSettings()
     encoder = encoder or get_encoder(model, backend, cache_dir=index_path / MODEL_CACHE)
     state = corpus_state(corpus) if corpus.is_dir() else {}
+    store_key = _store_key(store, milvus_uri, index_path)
 
     with build_lock(index_path):
         if not force:
@@ -607,6 +615,7 @@ def build_index(
                 "embed_title": embed_title,
                 "passage_vectors": passage_vectors,
                 "factory": factory,
+                "store": store_key,
             }
             kept = _unchanged(index_path, corpus, wanted)
             if kept is not None:
@@ -668,16 +677,27 @@ def build_index(
         dim = int(vectors.shape[1])
         check_space(index_path, int(vectors.nbytes * 3 + svectors.nbytes * 2 + 10_000_000))
 
+        previous_store = _current_store(index_path)
         writer = VersionWriter(index_path)
+        store_record: dict[str, Any] = {"kind": "embedded"}
         try:
-            import faiss
+            if store == "milvus":
+                from qa import milvus_store
 
-            kind = factory or factory_string(len(passages))
-            dense = faiss.index_factory(dim, kind, faiss.METRIC_INNER_PRODUCT)
-            if not dense.is_trained:
-                dense.train(vectors)
-            dense.add(vectors)
-            faiss.write_index(dense, str(writer.path("dense.faiss")))
+                kind = "milvus"
+                store_record = milvus_store.build_collection(
+                    store_key.split(":", 1)[1], writer.version, passages, vectors,
+                    [embedding_text(p, embed_title) for p in passages],
+                )  # fmt: skip
+            else:
+                import faiss
+
+                kind = factory or factory_string(len(passages))
+                dense = faiss.index_factory(dim, kind, faiss.METRIC_INNER_PRODUCT)
+                if not dense.is_trained:
+                    dense.train(vectors)
+                dense.add(vectors)
+                faiss.write_index(dense, str(writer.path("dense.faiss")))
             np.save(writer.path("vectors.npy"), vectors, allow_pickle=False)
             np.save(writer.path("sentence_vectors.npy"), svectors, allow_pickle=False)
             np.save(
@@ -718,6 +738,7 @@ def build_index(
                 "passage_vectors": passage_vectors,
                 "pipeline": PIPELINE_VERSION,
                 "faiss": {"factory": kind, "metric": "inner_product"},
+                "store": store_record,
                 "corpus": {
                     "dir": str(corpus.resolve()),
                     "files": _hash_state(corpus.resolve(), state),
@@ -737,6 +758,7 @@ def build_index(
         except OSError as exc:
             # A full disk mid-write must read like every other fixable error, not a traceback.
             writer.abort()
+            _drop_store(store_record)
             fix = (
                 "free some space"
                 if exc.errno in (errno.ENOSPC, errno.EDQUOT)
@@ -748,7 +770,10 @@ def build_index(
             ) from exc
         except BaseException:
             writer.abort()
+            _drop_store(store_record)
             raise
+        if previous_store.get("collection") != store_record.get("collection"):
+            _drop_store(previous_store)  # the replaced version's collection
     index = load_index(index_path, encoder=encoder, check_stale=False)
     index.summary = summary
     return index
@@ -803,7 +828,9 @@ def load_index(
         svectors = np.load(folder / "sentence_vectors.npy", allow_pickle=False, mmap_mode=mode)
         offsets = np.load(folder / "sentence_offsets.npy", allow_pickle=False)
         flags = faiss.IO_FLAG_MMAP if mmap else 0
-        dense = faiss.read_index(str(folder / "dense.faiss"), flags)
+        record = manifest.get("store") or {"kind": "embedded"}
+        milvus = record.get("kind") == "milvus"
+        dense = None if milvus else faiss.read_index(str(folder / "dense.faiss"), flags)
         lexical = LexicalIndex.load(folder / "bm25", mmap=mmap)
         doc_lexical = LexicalIndex.load(folder / "bm25_docs", mmap=mmap)
     except (ValueError, KeyError, TypeError, RuntimeError, OSError) as exc:
@@ -813,7 +840,7 @@ def load_index(
         ) from exc
     n = len(passages)
     if (
-        dense.ntotal != n
+        (dense is not None and dense.ntotal != n)
         or vectors.shape[0] != n
         or lexical.size != n
         or len(offsets) != n + 1
@@ -835,8 +862,13 @@ def load_index(
             f"Index {str(path)!r}: documents ({len(documents)}) and document BM25 "
             f"({doc_lexical.size}) counts disagree. Fix: rebuild it with `qa index --index {path}`."
         )
+    store = None
+    if milvus:
+        from qa.milvus_store import open_store
+
+        store = open_store(record, n)
     index = Index(path, manifest, passages, documents, vectors, dense, lexical, svectors, offsets,
-                  encoder)  # fmt: skip
+                  encoder, store=store)  # fmt: skip
     index.doc_lexical = doc_lexical
     return index
 
@@ -853,8 +885,49 @@ def _rebuild(
         fusion=FusionSettings(**manifest.get("fusion", {})),
         embed_title=manifest.get("embed_title", True),
         passage_vectors=manifest.get("passage_vectors", "encoded"),
+        **_store_args(manifest.get("store")),
         **kwargs,
     )
+
+
+def _store_args(record: dict[str, Any] | None) -> dict[str, Any]:
+    """``build_index`` arguments that rebuild into the store a manifest records."""
+    if record and record.get("kind") == "milvus":
+        return {"store": "milvus", "milvus_uri": record["uri"]}
+    return {"store": "embedded", "milvus_uri": None}
+
+
+def _store_key(store: str, milvus_uri: str | None, index_path: Path | None = None) -> str:
+    """``embedded`` or ``milvus:<absolute URI>``: what the unchanged check compares."""
+    if store == "embedded":
+        return "embedded"
+    if store != "milvus":
+        raise QAError(f"Unknown store {store!r}. Fix: use embedded or milvus.")
+    if not milvus_uri:
+        if index_path is None:
+            raise QAError("The Milvus store needs a URI. Fix: pass --milvus-uri.")
+        milvus_uri = str(index_path / "milvus-lite.db")
+    from qa.milvus_store import resolve_uri
+
+    return "milvus:" + resolve_uri(milvus_uri)
+
+
+def _current_store(index_dir: Path) -> dict[str, Any]:
+    try:
+        return current_version(index_dir)[1].get("store") or {"kind": "embedded"}
+    except QAError:
+        return {"kind": "embedded"}
+
+
+def _drop_store(record: dict[str, Any]) -> None:
+    if record.get("kind") != "milvus":
+        return
+    from qa.milvus_store import drop_collection
+
+    try:
+        drop_collection(record)
+    except Exception as exc:  # noqa: BLE001 - a leftover collection must not fail a build
+        log.warning("could not drop Milvus collection %s: %s", record.get("collection"), exc)
 
 
 def _stale_files(corpus: Path, manifest: dict[str, Any]) -> str:
