@@ -185,9 +185,13 @@ class MilvusStore:
             )  # fmt: skip
         else:
             params.add_index(field_name="dense", index_type="FLAT", metric_type="IP")
+        bm25 = {"bm25_k1": BM25_K1, "bm25_b": BM25_B}
+        # pymilvus 3 flattens ``params`` into top-level keys (what the server reads); Milvus
+        # Lite 3.2.2 reads only a JSON "params" key and otherwise scores with k1 = 1.5, so
+        # both forms are sent.
         params.add_index(
             field_name="sparse", index_type="SPARSE_INVERTED_INDEX", metric_type="BM25",
-            params={"bm25_k1": BM25_K1, "bm25_b": BM25_B},
+            params={**bm25, "params": bm25},
         )  # fmt: skip
         with _quiet_lite_server():
             self.client.create_collection(self.collection, schema=self._schema, index_params=params)
