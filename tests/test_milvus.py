@@ -228,3 +228,25 @@ def test_standalone_milvus_235_dense_side(tmp_path, embedded):
     except ImportError:
         pytest.skip("the PyPI package milvus (2.3.5 standalone server) is not installed")
     pytest.skip("milvus 2.3.5 standalone: not exercised in this environment (see README)")
+
+
+@pytest.mark.integration
+def test_real_model_parity_and_eval_figures(real_index, tmp_path):
+    """The issue's bar on tests/data/dev.jsonl: the same top-5 for >= 95% of questions and
+    the same `qa eval` figures within 0.01 (real model; both stores in one run)."""
+    from qa.evaluation import evaluate
+    from qa.index import build_index
+
+    corpus = Path(real_index.manifest["corpus"]["dir"])
+    lite = build_index(
+        corpus, tmp_path / "index", encoder=real_index.encoder, store="milvus", force=True
+    )
+    assert _parity(lite, real_index) >= 0.95
+    a = evaluate(DATA / "dev.jsonl", real_index).metrics
+    b = evaluate(DATA / "dev.jsonl", lite).metrics
+    numeric = [k for k, v in a.items() if isinstance(v, float) and not k.endswith("ms")]
+    assert numeric, a
+    for key in numeric:
+        if "latency" in key or key.endswith("_s"):
+            continue
+        assert b[key] == pytest.approx(a[key], abs=0.01), key
