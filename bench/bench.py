@@ -25,9 +25,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 SQUAD = ROOT.parent / "shared" / "data" / "squad-v2-dev-5-articles.json"
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
-# One ONNX export for the whole run, the cold-start subprocesses included (they load indexes
-# from temp folders, which have no export of their own next to them).
-os.environ.setdefault("QA_MODEL_CACHE", str(ROOT / "embeddings" / ".models"))
+# ONNX exports come from the machine's shared cache (qa.onnx_encoder.default_cache_dir), as a
+# user's would: every temp index folder of this run reuses it.
 
 BARE_COLD = """
 import time, sys

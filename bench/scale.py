@@ -618,10 +618,14 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--skip-vectors", action="store_true")
     ap.add_argument("--json", default=None, help="also write the raw results here")
     ap.add_argument(
-        "--retrieve", action="store_true", help="end-to-end Index.retrieve (bench/scale_retrieve.py)"
+        "--retrieve",
+        action="store_true",
+        help="end-to-end Index.retrieve (bench/scale_retrieve.py)",
     )
     ap.add_argument("--store", default="embedded", choices=("embedded", "milvus"))
-    ap.add_argument("--milvus-uri", default="", help="for --store milvus (default: a temp Lite file)")
+    ap.add_argument(
+        "--milvus-uri", default="", help="for --store milvus (default: a temp Lite file)"
+    )
     args = ap.parse_args(argv)
     sizes = [int(s) for s in args.sizes.split(",") if s]
     if args.retrieve:

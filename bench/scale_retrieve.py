@@ -55,8 +55,8 @@ def _timed(fn, *a, **kw) -> tuple[Any, float]:  # noqa: ANN001
 def synthetic_index(n: int, mix: Any, seed: int, log, store: str = "embedded", uri: str = ""):  # noqa: ANN001
     """Assemble an ``Index`` of ``n`` synthetic passages; returns (index, parts, zipf p)."""
     import faiss
-
     import scale as sc
+
     from qa.fusion import FusionSettings
     from qa.index import Index, factory_string
     from qa.lexical import LexicalIndex, _bm25s
@@ -189,7 +189,6 @@ def bm25_side_by_side(index: Any, questions: list[str], n_cand: int) -> dict[str
 def run(sizes: list[int], mix: Any, seed: int, n_queries: int, log, store: str, uri: str):  # noqa: ANN001
     """Build, then time ``retrieve`` at each size; prints a table and returns the rows."""
     import faiss
-
     import scale as sc
 
     rows = []
@@ -262,4 +261,6 @@ def print_rows(rows: list[dict]) -> None:
         names = list(bm[0]["bm25"])
         print(f"{'method':<46}" + "".join(f"{r['n']:>12,}" for r in bm))
         for name in names:
-            print(f"{name:<46}" + "".join(f"{r['bm25'].get(name, float('nan')):>12.2f}" for r in bm))
+            print(
+                f"{name:<46}" + "".join(f"{r['bm25'].get(name, float('nan')):>12.2f}" for r in bm)
+            )

@@ -425,17 +425,15 @@ class Index:
 # hit@5 unchanged on dev, test and SQuAD; hit@1 -0.5 point on SQuAD; the build takes half the
 # time. See docs/performance.md.
 PASSAGE_VECTOR_MODES = ("derived", "encoded")
-# ONNX exports live next to the index they serve (a hidden folder the version store ignores).
+# Where ONNX exports lived before they moved to one per machine (qa.onnx_encoder's user cache):
+# a hidden folder the version store ignores. Kept for tools that clean old index folders.
 MODEL_CACHE = ".models"
 TITLE_WEIGHT = 0.5
 
 
 def default_index_encoder(model: str | None = None, backend: str | None = None) -> Encoder:
-    """An encoder that keeps its ONNX export beside the default index (throwaway indexes such
-    as an evaluation's share it instead of exporting again)."""
-    from qa import default_paths
-
-    return get_encoder(model, backend, cache_dir=default_paths()[1] / MODEL_CACHE)
+    """The shared encoder for the default index (its ONNX export is the machine's one)."""
+    return get_encoder(model, backend)
 
 
 def derive_passage_vectors(
@@ -601,7 +599,7 @@ def build_index(
     index_path = Path(index_dir)
     settings = settings or ChunkSettings()
     fusion = fusion or FusionSettings()
-    encoder = encoder or get_encoder(model, backend, cache_dir=index_path / MODEL_CACHE)
+    encoder = encoder or get_encoder(model, backend)
     state = corpus_state(corpus) if corpus.is_dir() else {}
     store_key = _store_key(store, milvus_uri, index_path)
 
@@ -805,9 +803,9 @@ def load_index(
                 backend_guess = "onnx"
             elif recorded_model.startswith("fake-"):
                 backend_guess = "fake"
-            encoder = get_encoder(None, backend_guess, cache_dir=path / MODEL_CACHE)
+            encoder = get_encoder(None, backend_guess)
         else:
-            encoder = get_encoder(model, backend, cache_dir=path / MODEL_CACHE)
+            encoder = get_encoder(model, backend)
     if check_stale:
         reason = ""
         if encoder.model_id != recorded_model:
@@ -957,7 +955,7 @@ def open_index(
 ) -> Index:
     """Load ``index_dir``, building it from ``corpus_dir`` if missing or stale."""
     index_path = Path(index_dir)
-    enc = encoder or get_encoder(model, backend, cache_dir=index_path / MODEL_CACHE)
+    enc = encoder or get_encoder(model, backend)
     try:
         folder, manifest = current_version(index_path)
     except IndexCorruptError:

@@ -135,9 +135,7 @@ def test_lite_manifest_records_the_store_and_collection(lite_index):
 
 
 def test_lite_top5_matches_the_embedded_store(lite_index, embedded):
-    assert [p.passage_id for p in lite_index.passages] == [
-        p.passage_id for p in embedded.passages
-    ]
+    assert [p.passage_id for p in lite_index.passages] == [p.passage_id for p in embedded.passages]
     assert _parity(lite_index, embedded) >= 0.95
 
 

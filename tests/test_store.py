@@ -82,3 +82,17 @@ def test_embedded_store_filters_inside_the_search(fake_index):
     assert len(rows) == min(10, int(mask.sum())) and mask[rows].all()
     lrows, _ = fake_index.store.lexical_search("human trafficking", 10, flt)
     assert len(lrows) > 0 and mask[lrows].all()
+
+
+def test_write_checked_and_is_intact(tmp_path):
+    from qa.onnx_encoder import SUM_SUFFIX, is_intact, write_checked
+
+    target = tmp_path / "m.onnx"
+    tmp = tmp_path / ".m.onnx.tmp"
+    tmp.write_bytes(b"weights")
+    assert not is_intact(target)
+    write_checked(target, str(tmp))
+    assert not tmp.exists() and target.read_bytes() == b"weights"
+    assert is_intact(target)
+    (target.with_name(target.name + SUM_SUFFIX)).unlink()
+    assert not is_intact(target)  # no sidecar: not trusted
