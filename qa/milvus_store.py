@@ -90,10 +90,16 @@ def _client(uri: str) -> Any:
     try:
         return pm.MilvusClient(uri=uri)
     except Exception as exc:  # noqa: BLE001 - pymilvus raises many types for "cannot connect"
+        if "://" not in uri:  # a Milvus Lite folder: one process at a time may open it
+            fix = (
+                "close the other process using it, or serve it to several with "
+                f"`milvus-lite server --data-dir {uri} --host 127.0.0.1 --port 19530` and "
+                "build with --milvus-uri http://127.0.0.1:19530"
+            )
+        else:
+            fix = "start the server, or check --milvus-uri (http://host:19530)"
         raise QAError(
-            f"Cannot open Milvus at {uri!r} ({type(exc).__name__}: {exc}). Fix: start the "
-            "server or check --milvus-uri (a Lite folder path such as ./qa.db, or "
-            "http://host:19530)."
+            f"Cannot open Milvus at {uri!r} ({type(exc).__name__}: {exc}). Fix: {fix}."
         ) from exc
 
 
