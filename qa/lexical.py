@@ -7,6 +7,7 @@ Vietnamese marks still match.
 from __future__ import annotations
 
 import re
+import threading
 import unicodedata
 from collections.abc import Sequence
 from functools import lru_cache
@@ -85,6 +86,7 @@ class LexicalIndex:
     def __init__(self, retriever) -> None:  # noqa: ANN001 - bm25s.BM25
         self._bm25 = retriever
         self.size = int(retriever.scores["num_docs"])
+        self._local = threading.local()  # per-thread scratch buffer for sparse()
 
     @classmethod
     def build(cls, texts: Sequence[str], *, k1: float = 1.2, b: float = 0.75) -> LexicalIndex:
@@ -110,25 +112,45 @@ class LexicalIndex:
             return np.zeros(self.size, dtype=np.float32)
         return np.asarray(self._bm25.get_scores(toks), dtype=np.float32)
 
+    def _postings(self, query: str) -> list[tuple[np.ndarray, np.ndarray]]:
+        """``(rows, scores)`` of each known query term, in query order (repeats kept, as bm25s)."""
+        vocab = self._bm25.vocab_dict
+        ids = [vocab[t] for t in tokenize(query) if t in vocab]
+        mat = self._bm25.scores
+        indptr, indices, data = mat["indptr"], mat["indices"], mat["data"]
+        out = []
+        for i in ids:
+            s, e = int(indptr[i]), int(indptr[i + 1])
+            out.append((np.asarray(indices[s:e]), np.asarray(data[s:e], dtype=np.float32)))
+        return out
+
+    def _scratch(self) -> np.ndarray:
+        """This thread's N-long zeroed float32 buffer (left zeroed after each use)."""
+        buf = getattr(self._local, "buf", None)
+        if buf is None:
+            buf = self._local.buf = np.zeros(self.size, dtype=np.float32)
+        return buf
+
     def sparse(self, query: str) -> tuple[np.ndarray, np.ndarray]:
         """``(rows, scores)`` of the passages holding a query term, rows ascending.
 
         The same float32 sums as :meth:`scores` (term by term, in query order), but it reads
-        only the query terms' postings: :meth:`scores` allocates and ranks an N-long array,
-        which is most of a query's time at 1M passages (46 ms, ``bench/scale.py``).
+        only the query terms' postings into a reused buffer: :meth:`scores` allocates and
+        ranks a new N-long array, most of a query's time at 1M passages (``bench/scale.py``).
         """
-        vocab = self._bm25.vocab_dict
-        ids = [vocab[t] for t in tokenize(query) if t in vocab]
-        if not ids:
+        posts = self._postings(query)
+        if not posts:
             return np.zeros(0, np.int64), np.zeros(0, np.float32)
-        mat = self._bm25.scores
-        indptr, indices, data = mat["indptr"], mat["indices"], mat["data"]
-        cols = [(int(indptr[i]), int(indptr[i + 1])) for i in ids]
-        rows = np.unique(np.concatenate([np.asarray(indices[s:e]) for s, e in cols]))
-        out = np.zeros(len(rows), dtype=np.float32)
-        for s, e in cols:  # each term's postings hold a row once, so fancy += is exact
-            out[np.searchsorted(rows, indices[s:e])] += np.asarray(data[s:e], np.float32)
-        return rows.astype(np.int64, copy=False), out
+        buf = self._scratch()
+        try:
+            for rows, sc in posts:  # each term's postings hold a row once: fancy += is exact
+                buf[rows] += sc
+            hit = np.flatnonzero(buf)
+            vals = buf[hit]
+        finally:
+            for rows, _ in posts:
+                buf[rows] = 0.0
+        return hit.astype(np.int64, copy=False), vals
 
     def top(
         self, query: str, n: int, allowed: np.ndarray | None = None
@@ -141,9 +163,13 @@ class LexicalIndex:
         return top_rows(rows, sc, n, allowed)
 
     def scores_at(self, query: str, rows: np.ndarray) -> np.ndarray:
-        """BM25 scores of ``rows`` (0 where a row holds no query term)."""
-        hit_rows, hit_scores = self.sparse(query)
-        return lookup(hit_rows, hit_scores, rows)
+        """BM25 scores of ``rows`` (0 where a row holds no query term), by binary search in
+        each term's postings: no pass over the other passages."""
+        rows = np.asarray(rows, dtype=np.int64)
+        out = np.zeros(len(rows), dtype=np.float32)
+        for prow, psc in self._postings(query):
+            out += lookup(prow, psc, rows)  # term by term, as bm25s sums them
+        return out
 
     def known(self, token: str) -> bool:
         """Whether a (tokenized) term occurs anywhere in the indexed passages."""

@@ -19,7 +19,7 @@ from typing import Any, Protocol, runtime_checkable
 
 import numpy as np
 
-from qa.lexical import LexicalIndex, lookup, top_rows
+from qa.lexical import LexicalIndex
 from qa.types import Passage
 
 # HNSW's search breadth when the index does not say: 256 holds recall@10 at 0.97 at 1M
@@ -78,9 +78,6 @@ class EmbeddedStore:
         self.lexical = lexical
         self._passages = passages
         self._hnsw = _is_hnsw(dense)
-        # sparse() of the last few queries: retrieve asks for the top rows, then the scores
-        # of the dense candidates, and both read the same postings.
-        self._last: tuple[str, tuple[np.ndarray, np.ndarray]] | None = None
 
     def dense_search(
         self, qvec: np.ndarray, n: int, flt: SearchFilter | None
@@ -105,26 +102,15 @@ class EmbeddedStore:
         keep = idx[0] >= 0
         return idx[0][keep].astype(np.int64), sims[0][keep].astype(np.float32)
 
-    def _sparse(self, query: str) -> tuple[np.ndarray, np.ndarray]:
-        last = self._last
-        if last is not None and last[0] == query:
-            return last[1]
-        hits = self.lexical.sparse(query)
-        self._last = (query, hits)  # one tuple assignment: safe to read from other threads
-        return hits
-
     def lexical_search(
         self, query: str, n: int, flt: SearchFilter | None
     ) -> tuple[np.ndarray, np.ndarray]:
-        """bm25s postings of the query terms only; no N-long score array."""
-        rows, sc = self._sparse(query)
-        mask = flt.mask if flt is not None else None
-        return top_rows(rows, sc, n, mask)
+        """bm25s postings of the query terms only; no N-long score array is ranked."""
+        return self.lexical.top(query, n, flt.mask if flt is not None else None)
 
     def lexical_scores(self, query: str, rows: np.ndarray) -> np.ndarray:
-        """Scores read from the same postings as :meth:`lexical_search`."""
-        hit_rows, hit_scores = self._sparse(query)
-        return lookup(hit_rows, hit_scores, rows)
+        """Scores of ``rows``, by binary search in the query terms' postings."""
+        return self.lexical.scores_at(query, rows)
 
     def passages(self, rows: Sequence[int]) -> list[Passage]:
         """Passages from the loaded list."""

@@ -96,3 +96,21 @@ def test_write_checked_and_is_intact(tmp_path):
     assert is_intact(target)
     (target.with_name(target.name + SUM_SUFFIX)).unlink()
     assert not is_intact(target)  # no sidecar: not trusted
+
+
+def test_scores_at_equals_the_full_array(fake_index):
+    lex = fake_index.lexical
+    rows = np.array([0, 5, 7, lex.size - 1, 3, 5], dtype=np.int64)
+    for q in QUERIES:
+        np.testing.assert_array_equal(lex.scores_at(q, rows), lex.scores(q)[rows])
+
+
+def test_sparse_scratch_buffers_are_per_thread(fake_index):
+    from concurrent.futures import ThreadPoolExecutor
+
+    want = {q: fake_index.lexical.sparse(q) for q in QUERIES}
+    with ThreadPoolExecutor(4) as pool:
+        got = list(pool.map(fake_index.lexical.sparse, list(QUERIES) * 25))
+    for q, (rows, sc) in zip(list(QUERIES) * 25, got):
+        np.testing.assert_array_equal(rows, want[q][0])
+        np.testing.assert_array_equal(sc, want[q][1])
