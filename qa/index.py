@@ -302,11 +302,6 @@ class Index:
             mask[i] = True
         return mask
 
-    def _dense_search(self, qvec: np.ndarray, n: int, allowed: np.ndarray | None):
-        flt = SearchFilter(mask=allowed) if allowed is not None else None
-        rows, sims = self.store.dense_search(qvec, n, flt)
-        return sims, rows
-
     def _sentence_max(self, qvec: np.ndarray, rows: np.ndarray) -> np.ndarray:
         out = np.zeros(len(rows), dtype=np.float32)
         off = self.sentence_offsets
@@ -425,9 +420,6 @@ class Index:
 # hit@5 unchanged on dev, test and SQuAD; hit@1 -0.5 point on SQuAD; the build takes half the
 # time. See docs/performance.md.
 PASSAGE_VECTOR_MODES = ("derived", "encoded")
-# Where ONNX exports lived before they moved to one per machine (qa.onnx_encoder's user cache):
-# a hidden folder the version store ignores. Kept for tools that clean old index folders.
-MODEL_CACHE = ".models"
 TITLE_WEIGHT = 0.5
 
 
