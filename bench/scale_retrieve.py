@@ -102,6 +102,7 @@ def synthetic_index(n: int, mix: Any, seed: int, log, store: str = "embedded", u
 
     kind = factory_string(n)
     cache = Path(tempfile.gettempdir()) / "qa-scale-cache" / f"{kind}-{n}-{seed}.faiss"
+    _wait_for_other_build(cache, n, log)
     t0 = time.perf_counter()
     if store == "embedded":
         if cache.exists():  # the HNSW build at 1M takes minutes: reuse it between runs
@@ -139,6 +140,25 @@ def synthetic_index(n: int, mix: Any, seed: int, log, store: str = "embedded", u
     index.doc_lexical = doc_lexical
     parts["Index() s"] = time.perf_counter() - t0
     return index, parts, p
+
+
+def _wait_for_other_build(cache: Path, n: int, log) -> None:  # noqa: ANN001
+    """With ``QA_SCALE_WAIT_LOG`` set (another run's log), wait until that run has written the
+    dense index this one would otherwise build too (its log says "built in" for this N)."""
+    import os
+
+    other = os.environ.get("QA_SCALE_WAIT_LOG")
+    if not other or cache.exists() and _other_done(Path(other), n):
+        return
+    log(f"  waiting for {other} to finish building {cache.name}")
+    while not (cache.exists() and _other_done(Path(other), n)):
+        time.sleep(10)
+
+
+def _other_done(path: Path, n: int) -> bool:
+    text = path.read_text(errors="replace")
+    start = text.find(f"N={n:,} store=embedded: building")
+    return start >= 0 and "built in" in text[start:]
 
 
 def bm25_side_by_side(index: Any, questions: list[str], n_cand: int) -> dict[str, float]:

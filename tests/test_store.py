@@ -114,3 +114,27 @@ def test_sparse_scratch_buffers_are_per_thread(fake_index):
     for q, (rows, sc) in zip(list(QUERIES) * 25, got):
         np.testing.assert_array_equal(rows, want[q][0])
         np.testing.assert_array_equal(sc, want[q][1])
+
+
+def test_numba_top_equals_numpy_top(fake_index, monkeypatch):
+    import qa.lexical as lexical
+
+    if lexical._numba_accumulate() is None:
+        import pytest
+
+        pytest.skip("numba is not installed (the fast extra)")
+    lex = fake_index.lexical
+    mask = np.zeros(lex.size, dtype=bool)
+    mask[1::2] = True
+    want = {
+        (q, n, m is None): lex.top(q, n, m)
+        for q in QUERIES
+        for n in (1, 5, 40)
+        for m in (None, mask)
+    }
+    monkeypatch.setattr(lexical, "NUMBA_MIN_DOCS", 0)  # the numba path on this small index
+    for (q, n, nomask), (rows, sc) in want.items():
+        got_rows, got = lex.top(q, n, None if nomask else mask)
+        np.testing.assert_array_equal(got_rows, rows)
+        np.testing.assert_array_equal(got, sc)
+    assert not lex._scratch().any()  # the scratch buffer is left zeroed
