@@ -13,7 +13,7 @@ $(STAMP): pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	# torch first, pinned: any other torch requirement would pull gigabytes of CUDA wheels.
 	$(PY) -m pip install --disable-pip-version-check -q torch==2.13.0
-	$(PY) -m pip install --disable-pip-version-check -q -e '.[test,milvus]'
+	$(PY) -m pip install --disable-pip-version-check -q -e '.[test,milvus,fast]'
 	touch $(STAMP)
 
 # After installing: the machine's one ONNX export of the model (qa/warm.py), so neither the
