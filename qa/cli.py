@@ -135,9 +135,10 @@ def build_parser() -> argparse.ArgumentParser:
                    "encoding) or also run the model on each whole passage")  # fmt: skip
     p.add_argument("--force", action="store_true",
                    help="rebuild even when nothing changed (vectors are still reused)")  # fmt: skip
-    p.add_argument("--store", choices=["embedded", "milvus"], default="embedded",
+    p.add_argument("--store", choices=["embedded", "milvus"],
                    help="where dense and BM25 search run: FAISS + bm25s in the folder "
-                   "(default) or a Milvus collection (pip install -e '.[milvus]')")  # fmt: skip
+                   "(the default for a new index) or a Milvus collection (pip install -e "
+                   "'.[milvus]'); a rebuild keeps the index's store unless given")  # fmt: skip
     p.add_argument("--milvus-uri", help="Milvus Lite folder (default <index>/milvus-lite.db) "
                    "or http://host:19530")  # fmt: skip
     p.set_defaults(func=cmd_index)

@@ -565,7 +565,7 @@ def build_index(
     progress: Callable[[int, int], None] | None = None,
     batch_size: int = 16,
     force: bool = False,
-    store: str = "embedded",
+    store: str | None = None,
     milvus_uri: str | None = None,
 ) -> Index:
     """Build (or rebuild) the index of ``corpus_dir`` into ``index_dir`` and load it.
@@ -573,6 +573,7 @@ def build_index(
     ``store="milvus"`` puts the dense and BM25 search in a Milvus collection at
     ``milvus_uri`` (a Milvus Lite folder or ``http://host:19530``; default
     ``<index>/milvus-lite.db``) instead of FAISS; the folder keeps everything else.
+    ``store=None`` keeps the store the current version records (embedded for a new index).
 
     Vectors of texts already embedded by the current version with the same model are reused,
     so an unchanged corpus rebuilds without running the model. The write is atomic.
@@ -593,6 +594,9 @@ def build_index(
     fusion = fusion or FusionSettings()
     encoder = encoder or get_encoder(model, backend)
     state = corpus_state(corpus) if corpus.is_dir() else {}
+    if store is None:  # a plain rebuild stays in the store the index is in
+        kept_store = _store_args(_current_store(index_path))
+        store, milvus_uri = kept_store["store"], milvus_uri or kept_store["milvus_uri"]
     store_key = _store_key(store, milvus_uri, index_path)
 
     with build_lock(index_path):
