@@ -13,11 +13,11 @@ current and the fitted weights on both sets.
 
 from __future__ import annotations
 
-import argparse
 import json
 from pathlib import Path
 
 import numpy as np
+from fitting import fit_args
 
 import qa.answering as answering
 from qa.index import load_index
@@ -79,11 +79,7 @@ def fit(
 
 
 def main() -> None:
-    ap = argparse.ArgumentParser()
-    ap.add_argument("dev", nargs="?", default="tests/data/dev.jsonl")
-    ap.add_argument("--check", default="tests/data/test.jsonl")
-    ap.add_argument("--index", default="embeddings")
-    args = ap.parse_args()
+    args = fit_args("Fit the sentence-scoring weights (qa.answering.SENTENCE_WEIGHTS).")
     index = load_index(args.index)
     dev, check = collect(index, Path(args.dev)), collect(index, Path(args.check))
     w0 = np.array(answering.SENTENCE_WEIGHTS, dtype=float)

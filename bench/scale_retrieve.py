@@ -5,7 +5,7 @@ passage text from its Zipfian word law ("w123 w7 ..."), 20 passages per document
 sentence per passage (its sentence vector is the passage vector). An ``Index`` is assembled
 from these in memory, exactly as ``load_index`` assembles one from a folder, and queried
 through the public ``retrieve``. The dense index is what ``build_index`` would pick
-(``qa.index.factory_string``: HNSW32 above 50k passages).
+(``qa.build.factory_string``: HNSW32 above 50k passages).
 
 Reported per N: build time of each part, peak RSS, p50/p95 of ``retrieve(k=5)`` over single
 queries, dense recall@10 of the store against an exact scan, and the BM25 step alone in four
@@ -57,8 +57,9 @@ def synthetic_index(n: int, mix: Any, seed: int, log, store: str = "embedded", u
     import faiss
     import scale as sc
 
+    from qa.build import factory_string
     from qa.fusion import FusionSettings
-    from qa.index import Index, factory_string
+    from qa.index import Index
     from qa.lexical import LexicalIndex, _bm25s
     from qa.types import DocMeta, Document, Paragraph, Passage
 
@@ -134,10 +135,9 @@ def synthetic_index(n: int, mix: Any, seed: int, log, store: str = "embedded", u
     }
     t0 = time.perf_counter()
     index = Index(
-        Path("synthetic"), manifest, passages, documents, xb, dense, lexical, xb,
+        Path("synthetic"), manifest, passages, documents, xb, dense, lexical, doc_lexical, xb,
         np.arange(n + 1, dtype=np.int64), TableEncoder(xb.shape[1]), store=st,
     )  # fmt: skip
-    index.doc_lexical = doc_lexical
     parts["Index() s"] = time.perf_counter() - t0
     return index, parts, p
 

@@ -17,11 +17,11 @@ Importing ``qa`` loads no model, no torch and no gradio.
 from __future__ import annotations
 
 import os
-import threading
-from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from qa.errors import CorpusError, IndexCorruptError, IndexLockedError, QAError, QuestionSetError
+from qa.opening import load_default_index
+from qa.paths import default_paths
 from qa.types import Answer, DocMeta, Document, Passage
 
 if TYPE_CHECKING:
@@ -49,38 +49,6 @@ __all__ = [
 
 __version__ = "0.1.0"
 
-_default: Index | None = None
-_default_lock = threading.Lock()
-
-
-def default_paths() -> tuple[Path, Path]:
-    """``(corpus_dir, index_dir)`` of the default index.
-
-    ``$QA_CORPUS``/``$QA_INDEX`` if set; else ``corpus/`` and ``embeddings/`` in the current
-    folder, falling back to the ones beside this package in a source checkout.
-    """
-    corpus = os.environ.get("QA_CORPUS")
-    index = os.environ.get("QA_INDEX")
-    if corpus is None:
-        here = Path("corpus")
-        repo = Path(__file__).resolve().parent.parent
-        corpus = str(here if here.is_dir() or not (repo / "corpus").is_dir() else repo / "corpus")
-    if index is None:
-        index = str(Path(corpus).resolve().parent / "embeddings")
-    return Path(corpus), Path(index)
-
-
-def load_default_index(*, reload: bool = False) -> Index:
-    """The default index, built or rebuilt if needed, shared by every call in this process."""
-    global _default
-    with _default_lock:
-        if _default is None or reload:
-            from qa.index import open_index
-
-            corpus, index = default_paths()
-            _default = open_index(corpus, index)
-        return _default
-
 
 def build_index(
     corpus_dir: str | os.PathLike, index_dir: str | os.PathLike, **kwargs: Any
@@ -107,7 +75,7 @@ def retrieve(question: str, k: int = 5) -> list[Passage]:
 
     Raises ``ValueError`` for an empty question and ``QAError`` for fixable problems.
     """
-    from qa.index import check_question
+    from qa.questions import check_question
 
     check_question(question)  # reject bad input before any index is built
     return load_default_index().retrieve(question, k)
@@ -118,7 +86,7 @@ def answer(question: str, history: list[dict] | None = None) -> Answer:
 
     ``history`` is Gradio's messages format: ``[{"role": "user", "content": "..."}, ...]``.
     """
-    from qa.index import check_question
+    from qa.questions import check_question
 
     check_question(question)
     return load_default_index().answer(question, history)

@@ -17,6 +17,9 @@ import numpy as np
 
 from qa.chunking import passage_sentences
 from qa.lexical import fold, tokenize, words
+from qa.questions import check_question
+from qa.render import answer_markdown, declined_markdown
+from qa.text import entities
 from qa.types import Answer, Passage
 
 if TYPE_CHECKING:
@@ -116,29 +119,6 @@ def _type_match(kind: str, sentence: str) -> float:
     return 1.0 if pattern.search(sentence) else 0.0
 
 
-_ENTITY = re.compile(
-    r"(?:[A-ZĐ][\w’'.-]*|UK|MoU|NCA)(?:\s+(?:of\s+(?:the\s+)?|for\s+|de\s+)?[A-ZĐ][\w’'.-]*)*"
-)
-_GENERIC_ENTITIES = {
-    "what", "which", "who", "when", "where", "why", "how", "did", "does", "do", "is", "are",
-    "was", "were", "the", "a", "and", "in", "on", "i", "tell", "give", "list", "name", "and what",
-}  # fmt: skip
-
-
-def entities(text: str) -> list[str]:
-    """Capitalised names in ``text`` ("Le Quoc Hung", "Simon Ridley", "Home Office")."""
-    out: list[str] = []
-    for m in _ENTITY.finditer(text):
-        ent = m.group(0).strip(" .,'’")
-        toks = ent.split()
-        while toks and toks[0].casefold() in _GENERIC_ENTITIES:
-            toks = toks[1:]
-        ent = " ".join(toks)
-        if ent and ent.casefold() not in _GENERIC_ENTITIES and len(ent) > 1:
-            out.append(ent)
-    return out
-
-
 # --- follow-ups ------------------------------------------------------------------------------
 
 
@@ -221,20 +201,6 @@ class Candidate:
     score: float
 
 
-def _idf(index: Index) -> dict[str, float]:
-    cached = getattr(index, "_idf_cache", None)
-    if cached is not None:
-        return cached
-    df: dict[str, int] = {}
-    for p in index.passages:
-        for t in set(tokenize(p.text)):
-            df[t] = df.get(t, 0) + 1
-    n = max(1, len(index.passages))
-    idf = {t: math.log(1 + (n - c + 0.5) / (c + 0.5)) for t, c in df.items()}
-    index._idf_cache = idf  # a derived, read-only table; recomputing it is harmless
-    return idf
-
-
 def salient_missing(question: str, index: Index) -> tuple[float, list[str], bool]:
     """How much of the question's content the corpus lacks entirely.
 
@@ -275,36 +241,12 @@ def _uncapitalise_opening(question: str) -> str:
 SYNONYM_COSINE = 0.8  # Britain->United Kingdom 0.87; France->Europe 0.71; Lammy->any < 0.3
 
 
-def _corpus_names(index: Index) -> tuple[list[str], np.ndarray]:
-    cached = getattr(index, "_names_cache", None)
-    if cached is None:
-        seen: dict[str, str] = {}
-        for p in index.passages:
-            for ent in entities(p.text):
-                seen.setdefault(fold(ent), ent)
-                if len(seen) >= 20_000:  # a bound for big corpora; names repeat heavily
-                    break
-        names = list(seen.values())
-        vecs = index.encoder.encode(names) if names else np.zeros((0, 1), np.float32)
-        cached = (names, vecs)
-        index._names_cache = cached  # derived once; recomputing it is harmless
-    return cached
-
-
 def _has_synonym(index: Index, names: list[str]) -> list[bool]:
-    corpus_names, vecs = _corpus_names(index)
+    corpus_names, vecs = index.corpus_names
     if not corpus_names:
         return [False] * len(names)
     sims = index.encoder.encode(names) @ vecs.T
     return [bool(row.max() >= SYNONYM_COSINE) for row in sims]
-
-
-def _passage_rows(index: Index) -> dict[str, int]:
-    cached = getattr(index, "_row_by_id", None)
-    if cached is None:
-        cached = {p.passage_id: i for i, p in enumerate(index.passages)}
-        index._row_by_id = cached
-    return cached
 
 
 # Weights of (similarity, term overlap, answer type, passage rank) in a sentence's score,
@@ -315,7 +257,11 @@ SENTENCE_WEIGHTS = (0.20, 0.55, 0.12, 0.13)
 
 
 def score_sentences(
-    index: Index, query: str, qvec: np.ndarray, passages: Sequence[Passage]
+    index: Index,
+    query: str,
+    qvec: np.ndarray,
+    passages: Sequence[Passage],
+    selection: str | None = None,
 ) -> list[Candidate]:
     """Score every sentence of ``passages`` against the query (best first).
 
@@ -324,11 +270,11 @@ def score_sentences(
     words the answering sentence leaves out. (Weighting by pool-local IDF was tried and lost
     on both development sets.)
     """
-    idf = _idf(index)
+    idf = index.idf
     default_idf = max(idf.values()) if idf else 1.0
     q_terms = list(dict.fromkeys(tokenize(query)))
     kind = question_type(query)
-    rows = _passage_rows(index)
+    rows = index.row_by_id
     top_score = passages[0].score if passages else 1.0
     pool: list[tuple[int, str, float, int, set[str]]] = []
     for pi, p in enumerate(passages):
@@ -358,31 +304,61 @@ def score_sentences(
         w_sim, w_ov, w_tm, w_prior = SENTENCE_WEIGHTS
         score = w_sim * sim + w_ov * ov + w_tm * tm + w_prior * prior
         out.append(Candidate(pi, sent, vr, sim, ov, tm, score))
+    out = _learned_selection(out, query, passages, idf, default_idf, selection)
     out.sort(key=lambda c: -c.score)
     return out
 
 
+# --- switch: learned sentence selection (qa/selection.py), off by default --------------------
+# ``selection`` (or ``$QA_SELECTION``): "weights" (default) keeps the scores above; "model"
+# lets the learned model choose the lead sentence, which gets the best weighted score (plus a
+# hair), while the weighted scores still decide which other sentences join it (EXTRA_RATIO);
+# "model-only" replaces every score by the model's (its scale is not the weights', so the
+# ratios downstream behave differently). Measured by bench/fit_selection.py; to be wired in
+# properly after the answering refactor.
+SELECTION_MODES = ("weights", "model", "model-only")
+
+
+def _learned_selection(
+    cands: list[Candidate],
+    query: str,
+    passages: Sequence[Passage],
+    idf: dict[str, float],
+    default_idf: float,
+    selection: str | None,
+) -> list[Candidate]:
+    import os
+
+    mode = selection or os.environ.get("QA_SELECTION") or "weights"
+    if mode not in SELECTION_MODES:
+        from qa.errors import QAError
+
+        raise QAError(
+            f"Unknown sentence selection {mode!r}. Fix: use one of {', '.join(SELECTION_MODES)}."
+        )
+    if mode == "weights" or not cands:
+        return cands
+    from dataclasses import replace
+
+    from qa.selection import select_scores
+
+    scores = select_scores(query, cands, [p.score for p in passages], idf, default_idf=default_idf)
+    if mode == "model-only":
+        return [replace(c, score=float(s)) for c, s in zip(cands, scores)]
+    lead = int(np.argmax(scores))
+    top = max(c.score for c in cands)
+    out = list(cands)
+    out[lead] = replace(cands[lead], score=top + 1e-9)
+    return out
+
+
 # --- composing -------------------------------------------------------------------------------
-
-# Brackets escaped means no link or citation can form, so parentheses stay readable.
-_MD_SPECIAL = re.compile(r"([\\`*_{}\[\]#|<>~])")
-
-
-def md_escape(text: str) -> str:
-    """Escape Markdown and HTML specials so document text cannot forge links or citations."""
-    return _MD_SPECIAL.sub(r"\\\1", text)
 
 
 def _sentence_vector(index: Index, c: Candidate) -> np.ndarray:
     if c.vector_row >= 0:
         return np.asarray(index.sentence_vectors[c.vector_row])
     return index.encoder.encode([c.sentence])[0]
-
-
-def source_line(n: int, p: Passage) -> str:
-    """``[n] title — outlet, date (inferred), paragraph p`` for the Sources list."""
-    outlet = p.source or "outlet unknown"
-    return f"[{n}] {md_escape(p.title)} — {md_escape(outlet)}, {p.date_label}, {p.paragraph_label}"
 
 
 def features(
@@ -442,6 +418,30 @@ EXTRA_RATIO = 0.7
 EXTRA_MIN_SEMANTIC = 0.3
 
 
+# A further sentence whose vector is this close to one already chosen says the same thing
+# again and is skipped; a sentence of another document this close to a chosen one says the
+# same thing there and that passage is co-cited. Both set by hand with the first answering
+# draft (commit ed76686): near-paraphrases of this corpus's wire copy score 0.9 and above.
+REDUNDANT_COSINE = 0.85
+CO_CITE_COSINE = 0.85
+# A "when"/"how many"/"amount" answer leads with the best sentence holding a date or number if
+# it scores at least this share of the best sentence's score; set by hand with the answering
+# calibration (commit 5f2ab59).
+TYPED_LEAD_RATIO = 0.75
+MAX_SENTENCES = 3  # an answer quotes one to three sentences (see the module docstring)
+
+
+@dataclass(frozen=True)
+class Selection:
+    """The sentences chosen for an answer, with the candidates and scores they came from."""
+
+    chosen: tuple[Candidate, ...]
+    vectors: tuple[np.ndarray, ...]
+    candidates: tuple[Candidate, ...]
+    kind: str
+    confidence: float
+
+
 def answer(
     index: Index,
     question: str,
@@ -453,9 +453,10 @@ def answer(
     date_from: str | None = None,
     date_to: str | None = None,
 ) -> Answer:
-    """Answer ``question`` from ``index``; see the module docstring."""
-    from qa.index import check_question
+    """Answer ``question`` from ``index``; see the module docstring.
 
+    Three steps: ``select_sentences``, ``assign_citations``, then rendering (``qa.render``).
+    """
     q = check_question(question)
     query, cited_docs = rewrite_query(q, history, index)
     rewritten = query != q
@@ -466,37 +467,72 @@ def answer(
         if cited_docs and rewritten:
             passages = _prefer(passages, cited_docs)
     passages = list(passages)[: max(k, 1)]
+    sel = select_sentences(index, q, query, passages)
+    if not sel.chosen:
+        return _declined(q, query, rewritten, passages, sel.confidence)
+    citations, cite_no, supports = assign_citations(index, sel, passages)
+    note = _date_note(sel.chosen[0], passages, cite_no) if sel.kind == "when" else ""
+    sentences = tuple(c.sentence.strip() for c in sel.chosen)
+    return Answer(
+        question=q,
+        text=answer_markdown(sentences, supports, citations, note),
+        citations=tuple(citations),
+        passages=tuple(passages),
+        answerable=True,
+        confidence=round(sel.confidence, 4),
+        query=query,
+        rewritten=rewritten,
+        sentences=sentences,
+        supports=tuple(supports),
+    )
+
+
+def select_sentences(
+    index: Index, question: str, query: str, passages: Sequence[Passage]
+) -> Selection:
+    """Score the passages' sentences and choose one to ``MAX_SENTENCES`` of them.
+
+    ``chosen`` is empty when the confidence is under ``THRESHOLD`` (the answer is declined).
+    """
     qvec = index.embed_query(query)
     cands = score_sentences(index, query, qvec, passages)
     kind = question_type(query)
-    missing, _, proper_missing = salient_missing(q, index)
+    missing, _, proper_missing = salient_missing(question, index)
     if kind in _TYPED_KINDS and cands:
         # Lead with the best sentence that holds a date/number, if it is nearly as good.
-        typed = [c for c in cands if c.type_match >= 1.0 and c.score >= 0.75 * cands[0].score]
+        floor = TYPED_LEAD_RATIO * cands[0].score
+        typed = [c for c in cands if c.type_match >= 1.0 and c.score >= floor]
         if typed:
             cands = [typed[0]] + [c for c in cands if c is not typed[0]]
     best = cands[0] if cands else None
     conf = confidence(features(best, passages, missing, proper_missing, kind))
     if best is None or conf < THRESHOLD:
-        return _declined(q, query, rewritten, passages, conf)
-
+        return Selection((), (), tuple(cands), kind, conf)
     chosen: list[Candidate] = [best]
     chosen_vecs = [_sentence_vector(index, best)]
     for c in cands[1:]:
-        if len(chosen) == 3:
+        if len(chosen) == MAX_SENTENCES:
             break
         if c.score < EXTRA_RATIO * best.score or c.semantic < EXTRA_MIN_SEMANTIC:
             break
         v = _sentence_vector(index, c)
-        if any(float(v @ w) > 0.85 for w in chosen_vecs) or any(
+        if any(float(v @ w) > REDUNDANT_COSINE for w in chosen_vecs) or any(
             fold(c.sentence) == fold(x.sentence) for x in chosen
         ):
             continue
         chosen.append(c)
         chosen_vecs.append(v)
+    return Selection(tuple(chosen), tuple(chosen_vecs), tuple(cands), kind, conf)
 
-    # Number citations in order of first use; co-cite passages of other documents that say
-    # the same thing (a near-identical sentence), so agreement across articles is visible.
+
+def assign_citations(
+    index: Index, sel: Selection, passages: Sequence[Passage]
+) -> tuple[list[Passage], dict[int, int], list[tuple[int, ...]]]:
+    """Number citations in order of first use: ``(citations, number by passage, supports)``.
+
+    Passages of other documents that say the same thing (a sentence within
+    ``CO_CITE_COSINE``) are co-cited, so agreement across articles is visible.
+    """
     citations: list[Passage] = []
     cite_no: dict[int, int] = {}
     supports: list[tuple[int, ...]] = []
@@ -507,9 +543,9 @@ def answer(
             cite_no[pi] = len(citations)
         return cite_no[pi]
 
-    for c, v in zip(chosen, chosen_vecs):
+    for c, v in zip(sel.chosen, sel.vectors):
         nums = [cite(c.passage)]
-        for other in cands:
+        for other in sel.candidates:
             if (
                 other.passage == c.passage
                 or passages[other.passage].doc_id == passages[c.passage].doc_id
@@ -517,36 +553,10 @@ def answer(
                 continue
             if other.passage in {x for x in cite_no if cite_no[x] in nums}:
                 continue
-            if float(_sentence_vector(index, other) @ v) >= 0.85:
+            if float(_sentence_vector(index, other) @ v) >= CO_CITE_COSINE:
                 nums.append(cite(other.passage))
         supports.append(tuple(dict.fromkeys(nums)))
-
-    lines = [
-        " ".join(
-            f"{md_escape(c.sentence.strip())} " + "".join(f"[{n}]" for n in nums)
-            for c, nums in zip(chosen, supports)
-        )
-    ]
-    if kind == "when":
-        note = _date_note(chosen[0], passages, cite_no)
-        if note:
-            lines.append("")
-            lines.append(note)
-    lines.append("")
-    lines.append("**Sources**")
-    lines.extend(f"{source_line(n, p)}  " for n, p in enumerate(citations, 1))
-    return Answer(
-        question=q,
-        text="\n".join(lines).rstrip(),
-        citations=tuple(citations),
-        passages=tuple(passages),
-        answerable=True,
-        confidence=round(conf, 4),
-        query=query,
-        rewritten=rewritten,
-        sentences=tuple(c.sentence.strip() for c in chosen),
-        supports=tuple(supports),
-    )
+    return citations, cite_no, supports
 
 
 def _prefer(passages: list[Passage], docs: set[str]) -> list[Passage]:
@@ -575,20 +585,9 @@ def _date_note(c: Candidate, passages: Sequence[Passage], cite_no: dict[int, int
 def _declined(
     question: str, query: str, rewritten: bool, passages: Sequence[Passage], conf: float
 ) -> Answer:
-    lines = [DECLINE_TEXT]
-    if passages:
-        lines += ["", "**Related passages** (they do not answer it):"]
-        for p in passages[:3]:
-            snippet = " ".join(p.text.split())
-            snippet = snippet[:160].rsplit(" ", 1)[0] + "…" if len(snippet) > 160 else snippet
-            outlet = p.source or "outlet unknown"
-            lines.append(
-                f"- {md_escape(p.title)} — {md_escape(outlet)}, {p.date_label}, "
-                f"{p.paragraph_label}: “{md_escape(snippet)}”"
-            )
     return Answer(
         question=question,
-        text="\n".join(lines),
+        text=declined_markdown(DECLINE_TEXT, passages),
         citations=(),
         passages=tuple(passages),
         answerable=False,

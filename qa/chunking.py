@@ -6,54 +6,10 @@ Each passage carries its source and the character spans of the paragraphs it cov
 
 from __future__ import annotations
 
-import re
-from collections.abc import Iterable, Iterator
 from dataclasses import asdict, dataclass
 
+from qa.text import split_sentences
 from qa.types import Document, Passage, content_hash
-
-# Abbreviations whose period does not end a sentence (folded to lower case, without the dot).
-_ABBREV = {
-    "mr", "mrs", "ms", "dr", "prof", "sen", "gen", "lt", "lieut", "col", "maj", "capt", "cpt",
-    "sgt", "adm", "gov", "rep", "st", "no", "vs", "etc", "inc", "ltd", "co", "corp", "jr", "sr",
-    "jan", "feb", "mar", "apr", "jun", "jul", "aug", "sep", "sept", "oct", "nov", "dec", "fig",
-    "e.g", "i.e", "u.s", "u.k", "approx", "dept", "est", "govt", "min", "hon", "rev", "brig",
-}  # fmt: skip
-# A sentence ends at . ! ? (or …), optionally followed by closing quotes/brackets, then space.
-_BOUNDARY = re.compile(r"[.!?…]+[\"'”’)\]]*(?=\s+)")
-
-
-def split_sentences(text: str) -> list[tuple[int, int, str]]:
-    """``(start, end, sentence)`` triples covering ``text``; offsets are into ``text``.
-
-    Splits after terminal punctuation followed by white space and an upper-case letter, digit
-    or opening quote, except after known abbreviations and single initials ("Sen. Lt. Gen.").
-    """
-    out: list[tuple[int, int, str]] = []
-    start = 0
-    n = len(text)
-    for m in _BOUNDARY.finditer(text):
-        end = m.end()
-        nxt = end
-        while nxt < n and text[nxt].isspace():
-            nxt += 1
-        if nxt >= n:
-            break
-        follower = text[nxt]
-        if not (follower.isupper() or follower.isdigit() or follower in "\"'“‘(["):
-            continue
-        if text[m.start()] == ".":
-            word = re.search(r"([\w.]+)$", text[start : m.start()])
-            w = word.group(1).casefold() if word else ""
-            if w in _ABBREV or (len(w) == 1 and w.isalpha()):
-                continue
-        out.append((start, end, text[start:end]))
-        start = nxt
-    tail = text[start:].rstrip()
-    if tail.strip():
-        lead = len(tail) - len(tail.lstrip())
-        out.append((start + lead, start + len(tail), tail.lstrip()))
-    return out
 
 
 @dataclass(frozen=True)
@@ -137,14 +93,6 @@ def chunk_document(doc: Document, settings: ChunkSettings = ChunkSettings()) -> 
                 continue
         merged.append(piece)
     return [_make_passage(doc, units) for units in merged]
-
-
-def chunk_documents(
-    docs: Iterable[Document], settings: ChunkSettings = ChunkSettings()
-) -> Iterator[Passage]:
-    """Passages of every document, in document order."""
-    for doc in docs:
-        yield from chunk_document(doc, settings)
 
 
 def passage_sentences(passage: Passage) -> list[tuple[int, int, str]]:

@@ -12,30 +12,22 @@ import sys
 from pathlib import Path
 from typing import Any
 
+from qa import cli_eval
 from qa.errors import QAError
+from qa.opening import BACKENDS, open_for, resolve_paths
 
 
 def _paths(args: argparse.Namespace) -> tuple[Path, Path]:
-    from qa import default_paths
-
-    corpus, index = default_paths()
-    if getattr(args, "corpus", None):
-        corpus = Path(args.corpus)
-        if not getattr(args, "index", None):
-            index = corpus.resolve().parent / "embeddings"
-    if getattr(args, "index", None):
-        index = Path(args.index)
-    return corpus, index
+    return resolve_paths(getattr(args, "corpus", None), getattr(args, "index", None))
 
 
 def _open(args: argparse.Namespace):  # noqa: ANN202 - qa.index.Index
-    from qa.index import load_index, open_index
-
-    corpus, index = _paths(args)
-    kwargs = {"model": args.model, "backend": args.backend}
-    if getattr(args, "corpus", None) or not getattr(args, "index", None):
-        return open_index(corpus, index, show_progress=True, **kwargs)
-    return load_index(index, check_stale=True, **kwargs)
+    return open_for(
+        getattr(args, "corpus", None),
+        getattr(args, "index", None),
+        model=args.model,
+        backend=args.backend,
+    )
 
 
 def cmd_index(args: argparse.Namespace) -> int:
@@ -68,7 +60,8 @@ def _passage_json(p: Any, rank: int) -> dict[str, Any]:
 
 def cmd_search(args: argparse.Namespace) -> int:
     """``qa search``: ranked passages with their sources."""
-    from qa.index import check_question
+    from qa.questions import check_question
+    from qa.render import source_label
 
     check_question(args.question)  # a bad question fails before any index is opened or built
     idx = _open(args)
@@ -80,8 +73,7 @@ def cmd_search(args: argparse.Namespace) -> int:
     if not results:
         print("no passages found")
     for i, p in enumerate(results, 1):
-        print(f"[{i}] {p.score:.3f}  {p.title} — {p.source or 'outlet unknown'}, {p.date_label}, "
-              f"{p.paragraph_label} ({p.doc_id})")  # fmt: skip
+        print(f"[{i}] {p.score:.3f}  {source_label(p)} ({p.doc_id})")
         for line in p.text.splitlines():
             print("    " + line)
         print()
@@ -90,7 +82,7 @@ def cmd_search(args: argparse.Namespace) -> int:
 
 def cmd_ask(args: argparse.Namespace) -> int:
     """``qa ask``: a cited answer (exit 0 even when the bot declines)."""
-    from qa.index import check_question
+    from qa.questions import check_question
 
     check_question(args.question)
     idx = _open(args)
@@ -124,7 +116,7 @@ def build_parser() -> argparse.ArgumentParser:
         p.add_argument("--index", help="index folder (default: embeddings/ or $QA_INDEX)")
         p.add_argument("--model", help="sentence-transformers model name or path "
                        "(default: the bundled all-MiniLM-L6-v2)")  # fmt: skip
-        p.add_argument("--backend", choices=["torch", "onnx", "onnx-int8", "fake"],
+        p.add_argument("--backend", choices=BACKENDS,
                        help="encoder backend (default: $QA_BACKEND or onnx-int8)")  # fmt: skip
 
     p = sub.add_parser("index", help="build or rebuild the index")
@@ -140,7 +132,7 @@ def build_parser() -> argparse.ArgumentParser:
                    "(the default for a new index) or a Milvus collection (pip install -e "
                    "'.[milvus]'); a rebuild keeps the index's store unless given")  # fmt: skip
     p.add_argument("--milvus-uri", help="Milvus Lite folder (default <index>/milvus-lite.db) "
-                   "or http://host:19530")  # fmt: skip
+                   "or http://host:19530; alone, it implies --store milvus")  # fmt: skip
     p.set_defaults(func=cmd_index)
 
     p = sub.add_parser("search", help="ranked passages for a question")
@@ -159,12 +151,7 @@ def build_parser() -> argparse.ArgumentParser:
     common(p)
     p.set_defaults(func=cmd_ask)
 
-    try:
-        from qa import cli_eval
-    except ImportError:  # the evaluation module is optional at import time
-        cli_eval = None
-    if cli_eval is not None:
-        cli_eval.add_parser(sub)
+    cli_eval.add_parser(sub)
     return parser
 
 
@@ -176,8 +163,6 @@ def main(argv: list[str] | None = None) -> int:
         level=logging.DEBUG if args.verbose else logging.WARNING,
         format="%(levelname)s: %(message)s",
     )
-    if not args.verbose:
-        logging.getLogger("bm25s").setLevel(logging.WARNING)
     try:
         return int(args.func(args) or 0)
     except QAError as exc:

@@ -10,6 +10,7 @@ import sys
 from typing import Any
 
 from qa.errors import QAError
+from qa.opening import BACKENDS
 
 
 def add_parser(subparsers: Any) -> argparse.ArgumentParser:
@@ -36,7 +37,7 @@ def add_parser(subparsers: Any) -> argparse.ArgumentParser:
     p.add_argument("--model", help="sentence-transformers model name or path (default: bundled)")
     p.add_argument(
         "--backend",
-        choices=["torch", "onnx", "onnx-int8", "fake"],
+        choices=BACKENDS,
         help="encoder backend (default: $QA_BACKEND or onnx-int8)",
     )
     p.add_argument(
@@ -59,7 +60,7 @@ def run(args: argparse.Namespace) -> int:
 
 
 def _run(args: argparse.Namespace) -> int:
-    from qa.evaluation import compare, evaluate, load_questions, plot
+    from qa.evaluation import compare, evaluate, load_questions
 
     k = getattr(args, "k", 5)
     if k < 1:
@@ -118,19 +119,12 @@ def _run(args: argparse.Namespace) -> int:
         print()
         print(f"compared with {args.compare}:")
         print(compare(old, report))
-    for attr, write in (
-        ("json", report.to_json),
-        ("csv", report.to_csv),
-        ("markdown", report.to_markdown),
-        ("plot", lambda path: plot(report, path)),
-    ):
-        path = getattr(args, attr, None)
-        if path:
-            try:
-                write(path)
-            except OSError as exc:
-                raise QAError(
-                    f"Cannot write {path!r}: {exc.strerror or exc}. Fix: pick a writable path."
-                ) from exc
-            print(f"wrote {path}", file=sys.stderr)
+    written = report.write(
+        json=getattr(args, "json", None),
+        csv=getattr(args, "csv", None),
+        markdown=getattr(args, "markdown", None),
+        plot=getattr(args, "plot", None),
+    )
+    for path in written:
+        print(f"wrote {path}", file=sys.stderr)
     return 0

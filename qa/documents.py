@@ -15,14 +15,16 @@ import os
 import re
 import stat
 import unicodedata
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, replace
 from datetime import date
 from html.parser import HTMLParser
 from pathlib import Path
 
+from qa.dates import is_iso_date
 from qa.errors import CorpusError
 from qa.lexical import fold
+from qa.text import split_sentences
 from qa.types import DocMeta, Document, Dropped, Paragraph
 
 log = logging.getLogger("qa")
@@ -39,10 +41,20 @@ OUTLETS = {"vna", "vns", "vov", "vov.vn", "vnexpress", "reuters", "ap", "afp", "
 
 @dataclass(frozen=True)
 class Skipped:
-    """A corpus file that was not indexed, and why."""
+    """A corpus file that was not indexed (``kind="skipped"``), or a warning about one that was
+    (``kind="warning"``), and why."""
 
     path: str
     reason: str
+    kind: str = "skipped"  # one of SKIPPED_KINDS
+
+    @property
+    def is_warning(self) -> bool:
+        """True for a file that was indexed despite a problem (the reason is the warning)."""
+        return self.kind == "warning"
+
+
+SKIPPED_KINDS = ("skipped", "warning")
 
 
 @dataclass(frozen=True)
@@ -58,18 +70,6 @@ class SourceFile:
 
 
 # --- reading files ---------------------------------------------------------------------------
-
-
-def file_sha256(path: Path) -> str:
-    """SHA-256 of a file's bytes, read in blocks; ``""`` for a FIFO, socket or device."""
-    # Opening a FIFO blocks until a writer appears: a named pipe in the corpus hung builds.
-    if not stat.S_ISREG(os.stat(path).st_mode):
-        return ""
-    h = hashlib.sha256()
-    with open(path, "rb") as fh:
-        for block in iter(lambda: fh.read(1 << 20), b""):
-            h.update(block)
-    return h.hexdigest()
 
 
 def corpus_files(corpus_dir: Path) -> Iterator[tuple[str, Path] | Skipped]:
@@ -222,13 +222,8 @@ def _iso_date(value: object) -> str:
     anything else (``"[1](javascript:...)"``, ``"May 2024"``) must not get through.
     """
     text = str(value or "")
-    if not text:
-        return ""
-    try:
-        if re.fullmatch(r"\d{4}-\d{2}-\d{2}", text) and date.fromisoformat(text):
-            return text
-    except ValueError:
-        pass
+    if not text or is_iso_date(text):
+        return text
     log.warning("metadata.json: date %r is not an ISO date (YYYY-MM-DD); ignored", text[:80])
     return ""
 
@@ -358,6 +353,29 @@ def _is_image(content: str) -> bool:
     return len(content) < 200 and not content.endswith(".") and bool(_IMAGE.match(content))
 
 
+def _unique_paragraphs(
+    text: str, kept: list[tuple[int, int]], drop: Callable[[str, int, int], None]
+) -> list[Paragraph]:
+    """Number the kept spans as paragraphs, dropping exact and near duplicates of earlier ones."""
+    paragraphs: list[Paragraph] = []
+    seen_exact: set[str] = set()
+    seen_shingles: list[set] = []
+    for s, e in kept:
+        content = unicodedata.normalize("NFC", text[s:e])
+        norm = _norm(content)
+        if norm in seen_exact:
+            drop("duplicate", s, e)
+            continue
+        sh = _shingles(content)
+        if any(_jaccard(sh, other) >= 0.8 for other in seen_shingles):
+            drop("near-duplicate", s, e)
+            continue
+        seen_exact.add(norm)
+        seen_shingles.append(sh)
+        paragraphs.append(Paragraph(len(paragraphs) + 1, content, s, e))
+    return paragraphs
+
+
 def clean(doc_id: str, text: str, meta: DocMeta, file_hash: str = "") -> Document:
     """Clean one decoded file into a ``Document`` of numbered paragraphs.
 
@@ -430,23 +448,7 @@ def clean(doc_id: str, text: str, meta: DocMeta, file_hash: str = "") -> Documen
         if e > s:
             kept.append((s, e))
 
-    paragraphs: list[Paragraph] = []
-    seen_exact: set[str] = set()
-    seen_shingles: list[set] = []
-    for s, e in kept:
-        content = unicodedata.normalize("NFC", text[s:e])
-        norm = _norm(content)
-        if norm in seen_exact:
-            drop("duplicate", s, e)
-            continue
-        sh = _shingles(content)
-        if any(_jaccard(sh, other) >= 0.8 for other in seen_shingles):
-            drop("near-duplicate", s, e)
-            continue
-        seen_exact.add(norm)
-        seen_shingles.append(sh)
-        paragraphs.append(Paragraph(len(paragraphs) + 1, content, s, e))
-
+    paragraphs = _unique_paragraphs(text, kept, drop)
     meta = _complete_meta(meta, title, dateline_date, signature, paragraphs)
     dropped.sort(key=lambda d: d.start)
     return Document(doc_id, meta, tuple(paragraphs), tuple(dropped), file_hash)
@@ -466,8 +468,6 @@ def _complete_meta(
     if title:
         updates["title"] = title
     elif paragraphs:
-        from qa.chunking import split_sentences
-
         sents = split_sentences(paragraphs[0].text)
         lead = sents[0][2] if sents else paragraphs[0].text
         short = " ".join(lead.split()[:14])
@@ -515,7 +515,7 @@ def iter_documents(corpus_dir: str | os.PathLike) -> Iterator[Document | Skipped
             continue
         if src.warning:
             log.warning("%s: %s", doc_id, src.warning)
-            yield Skipped(doc_id, "warning: " + src.warning)
+            yield Skipped(doc_id, src.warning, kind="warning")
         meta = meta_from_dict(metadata.get(doc_id, {}))
         if src.title and not meta.title:
             meta = replace(meta, title=src.title)
@@ -535,8 +535,8 @@ def load_corpus(corpus_dir: str | os.PathLike) -> LoadedCorpus:
     for item in iter_documents(corpus_dir):
         if isinstance(item, Document):
             docs.append(item)
-        elif item.reason.startswith("warning: "):
-            warnings.append(f"{item.path}: {item.reason[9:]}")
+        elif item.is_warning:
+            warnings.append(f"{item.path}: {item.reason}")
         else:
             skipped.append(item)
     if not docs:

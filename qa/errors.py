@@ -11,15 +11,15 @@ class CorpusError(QAError):
     """The corpus folder is missing, empty, or holds nothing readable."""
 
 
-class IndexError_(QAError):  # noqa: N801 - trailing underscore avoids shadowing the builtin
+class IndexUnavailableError(QAError):
     """The index folder is missing, damaged, stale beyond repair, or locked."""
 
 
-class IndexCorruptError(IndexError_):
+class IndexCorruptError(IndexUnavailableError):
     """An index artifact failed its checksum or does not match the manifest."""
 
 
-class IndexLockedError(IndexError_):
+class IndexLockedError(IndexUnavailableError):
     """Another build holds the index lock."""
 
 

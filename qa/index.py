@@ -1,193 +1,73 @@
-"""Building, loading and searching an index: the seam between the stages.
+"""Loading and searching an index: the seam between the stages.
 
-Data flows one way: documents -> chunking -> embedding -> store, and at query time
-store -> dense + lexical search -> fusion -> passages (-> answering).
+Data flows one way: documents -> chunking -> embedding -> store (``qa.build`` writes a version),
+and at query time store -> dense + lexical search -> fusion -> passages (-> ``qa.answering``).
 """
 
 from __future__ import annotations
 
-import errno
-import json
 import logging
+import math
 import os
 import threading
-import time
-import unicodedata
 from collections import OrderedDict
 from collections.abc import Callable, Iterable, Sequence
-from dataclasses import asdict, dataclass, replace
+from dataclasses import replace
+from functools import cached_property
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
-from qa.chunking import ChunkSettings, chunk_document, passage_sentences
-from qa.documents import (
-    METADATA_FILE,
-    Skipped,
-    corpus_files,
-    file_sha256,
-    iter_documents,
-    no_documents_error,
+from qa.build import (
+    BuildSettings,
+    BuildSummary,
+    build_version,
+    chosen_store,
+    document_from_dict,
+    stale_reason,
 )
-from qa.embedding import Encoder, get_encoder, text_key
-from qa.errors import IndexCorruptError, IndexError_, QAError
+from qa.chunking import ChunkSettings
+from qa.embedding import Encoder, backend_from_model_id, get_encoder
+from qa.errors import IndexCorruptError, IndexUnavailableError, QAError
 from qa.fusion import FusionSettings, fuse
-from qa.lexical import LexicalIndex, fold, lookup
-from qa.store import (
-    VersionWriter,
-    build_lock,
-    check_space,
-    current_version,
-    read_jsonl,
-    write_jsonl,
-)
+from qa.lexical import LexicalIndex, fold, lookup, tokenize
+from qa.questions import MAX_QUESTION_CHARS, QuestionError, check_question
+from qa.store import current_version, read_jsonl
 from qa.store_protocol import EmbeddedStore, SearchFilter, SearchStore
-from qa.types import Answer, DocMeta, Document, Dropped, Paragraph, Passage
+from qa.text import entities
+from qa.types import Answer, Document, Passage
+
+__all__ = [
+    "MAX_QUESTION_CHARS",  # re-exported from qa.questions for callers of qa.index
+    "Index",
+    "QuestionError",
+    "build_index",
+    "check_question",
+    "default_index_encoder",
+    "load_index",
+    "open_index",
+]
 
 log = logging.getLogger("qa")
 
-MAX_QUESTION_CHARS = 2000
-FLAT_MAX = 50_000  # above this many passages the default FAISS index is approximate
-
-
-class QuestionError(QAError, ValueError):
-    """A question that cannot be searched: empty, control characters only, or too long."""
-
-
-def check_question(question: str) -> str:
-    """Normalise a question to NFC and validate it; raises ``QuestionError`` (a ValueError)."""
-    if not isinstance(question, str):
-        raise QuestionError(f"The question must be text, got {type(question).__name__}.")
-    q = unicodedata.normalize("NFC", question)
-    q = "".join(ch if unicodedata.category(ch)[0] != "C" else " " for ch in q)
-    q = " ".join(q.split())
-    if not q:
-        raise QuestionError("The question is empty. Type a question about the articles.")
-    if len(q) > MAX_QUESTION_CHARS:
-        raise QuestionError(
-            f"The question is {len(q):,} characters long; the limit is {MAX_QUESTION_CHARS:,}. "
-            "Shorten it to the question itself."
-        )
-    return q
-
-
-def factory_string(n: int) -> str:
-    """The FAISS index type for ``n`` vectors: exact up to ``FLAT_MAX``, then graph/quantised."""
-    if n <= FLAT_MAX:
-        return "Flat"
-    if n <= 2_000_000:
-        return "HNSW32,Flat"
-    nlist = int(4 * np.sqrt(n))
-    return f"IVF{nlist},PQ48x8,RFlat"
-
-
-@dataclass(frozen=True)
-class BuildSummary:
-    """What a build did: the counts the CLI prints and the manifest records."""
-
-    documents: int
-    paragraphs: int
-    chunks: int
-    sentences: int
-    dropped: dict[str, int]
-    skipped: tuple[tuple[str, str], ...]
-    warnings: tuple[str, ...]
-    embedded: int
-    reused: int
-    seconds: float
-    rebuilt: bool = True
-
-    def to_dict(self) -> dict[str, Any]:
-        """JSON-ready summary."""
-        d = asdict(self)
-        d["skipped"] = [list(s) for s in self.skipped]
-        return d
-
-    def lines(self) -> list[str]:
-        """A human summary, one fact per line."""
-        drops = ", ".join(f"{v} {k}" for k, v in sorted(self.dropped.items())) or "none"
-        out = [
-            f"documents: {self.documents}",
-            f"paragraphs: {self.paragraphs}",
-            f"chunks: {self.chunks} ({self.sentences} sentences)",
-            f"dropped by cleaning: {drops}",
-            f"embedded: {self.embedded} new, {self.reused} reused from cache",
-            f"time: {self.seconds:.2f} s",
-        ]
-        if not self.rebuilt:
-            out.insert(
-                0, "unchanged: the corpus and settings match the current index (--force rebuilds)"
-            )
-        for path, reason in self.skipped:
-            out.append(f"skipped {path}: {reason}")
-        for w in self.warnings:
-            out.append(f"warning: {w}")
-        return out
-
-
-def _doc_to_dict(doc: Document) -> dict[str, Any]:
-    return {
-        "doc_id": doc.doc_id,
-        "file_hash": doc.file_hash,
-        "meta": asdict(doc.meta),
-        "paragraphs": [asdict(p) for p in doc.paragraphs],
-        "dropped": [asdict(d) for d in doc.dropped],
-    }
-
-
-def _doc_from_dict(d: dict[str, Any]) -> Document:
-    return Document(
-        doc_id=d["doc_id"],
-        meta=DocMeta(**d["meta"]),
-        paragraphs=tuple(Paragraph(**p) for p in d["paragraphs"]),
-        dropped=tuple(Dropped(**x) for x in d["dropped"]),
-        file_hash=d.get("file_hash", ""),
-    )
-
-
-def embedding_text(passage: Passage, with_title: bool) -> str:
-    """The text embedded for a passage (optionally prefixed by its document's title)."""
-    return f"{passage.title}. {passage.text}" if with_title and passage.title else passage.text
-
-
-def corpus_state(corpus_dir: Path) -> dict[str, dict[str, Any]]:
-    """Size and mtime of every candidate corpus file (and metadata.json), without reading them."""
-    state: dict[str, dict[str, Any]] = {}
-    root = corpus_dir.resolve()
-    for item in corpus_files(root):
-        name = item.path if isinstance(item, Skipped) else item[0]
-        path = root / name
-        try:
-            st = path.stat() if not path.is_symlink() else path.lstat()
-        except OSError:
-            continue
-        state[name] = {"bytes": st.st_size, "mtime_ns": st.st_mtime_ns}
-    meta = root / METADATA_FILE
-    if meta.exists():
-        st = meta.stat()
-        state[METADATA_FILE] = {"bytes": st.st_size, "mtime_ns": st.st_mtime_ns}
-    return state
-
-
-def _hash_state(corpus_dir: Path, state: dict[str, dict[str, Any]]) -> dict[str, dict[str, Any]]:
-    out = {}
-    for name, info in state.items():
-        path = corpus_dir / name
-        try:
-            digest = (
-                file_sha256(path)
-                if not path.is_symlink() or path.resolve().is_relative_to(corpus_dir.resolve())
-                else ""
-            )
-        except OSError:
-            digest = ""
-        out[name] = dict(info, sha256=digest)
-    return out
+# Query vectors kept for follow-ups and repeated questions. Set with the first retrieval core
+# (commit ed76686) as "far more than a chat session asks"; a 384-float vector is 1.5 kB, so the
+# cache stays under 1 MB. An evaluation batch larger than this is kept whole (embed_queries).
+QUERY_CACHE_SIZE = 512
+# A document's score mixes its centroid's cosine and its BM25 (scaled to the best document) in
+# equal parts: set by hand with the first retrieval core (commit ed76686) and never tuned alone;
+# the share the document score gets in the passage's fused score is ``FusionSettings.w_document``,
+# which bench/tune_retrieval.py fits.
+DOC_DENSE_WEIGHT = 0.5
+DOC_LEXICAL_WEIGHT = 0.5
+# A bound on the distinct names collected for synonym checks in big corpora; names repeat heavily.
+MAX_CORPUS_NAMES = 20_000
 
 
 class Index:
-    """A loaded index: passages, their vectors, FAISS and BM25, and the encoder for queries."""
+    """A loaded index: passages, their vectors, the search store (FAISS + BM25 by default, or
+    a Milvus collection), and the encoder for queries."""
 
     def __init__(
         self,
@@ -198,6 +78,7 @@ class Index:
         vectors: np.ndarray,
         dense: Any,
         lexical: LexicalIndex,
+        doc_lexical: LexicalIndex | None,
         sentence_vectors: np.ndarray,
         sentence_offsets: np.ndarray,
         encoder: Encoder,
@@ -211,6 +92,7 @@ class Index:
         self.vectors = vectors
         self.dense = dense
         self.lexical = lexical
+        self.doc_lexical = doc_lexical  # BM25 over whole documents (title + paragraphs)
         self.sentence_vectors = sentence_vectors
         self.sentence_offsets = sentence_offsets
         self.encoder = encoder
@@ -221,10 +103,7 @@ class Index:
         self._doc_by_id = {d.doc_id: d for d in documents}
         self._query_cache: OrderedDict[str, np.ndarray] = OrderedDict()
         self._cache_lock = threading.Lock()
-        # FAISS search is thread-safe for reads; the lock only guards parameter changes.
-        self._faiss_lock = threading.Lock()
         self._norm_text = [" ".join(fold(p.text).split()) for p in passages]
-        self.doc_lexical: LexicalIndex | None = None
         # Each passage's document row, and each document's centroid (mean passage vector).
         doc_row = {d.doc_id: i for i, d in enumerate(documents)}
         self._passage_doc = np.asarray([doc_row.get(p.doc_id, 0) for p in passages], np.int64)
@@ -253,6 +132,36 @@ class Index:
         except KeyError:
             raise QAError(f"No document {doc_id!r} in this index.") from None
 
+    # --- derived tables (computed once, on first use; the index never changes) --------------
+
+    @cached_property
+    def idf(self) -> dict[str, float]:
+        """BM25-style IDF of every passage token (``qa.answering`` weights term overlap by it)."""
+        df: dict[str, int] = {}
+        for p in self.passages:
+            for t in set(tokenize(p.text)):
+                df[t] = df.get(t, 0) + 1
+        n = max(1, len(self.passages))
+        return {t: math.log(1 + (n - c + 0.5) / (c + 0.5)) for t, c in df.items()}
+
+    @cached_property
+    def corpus_names(self) -> tuple[list[str], np.ndarray]:
+        """The capitalised names in the passages and their vectors (for synonym checks)."""
+        seen: dict[str, str] = {}
+        for p in self.passages:
+            for ent in entities(p.text):
+                seen.setdefault(fold(ent), ent)
+                if len(seen) >= MAX_CORPUS_NAMES:
+                    break
+        names = list(seen.values())
+        vecs = self.encoder.encode(names) if names else np.zeros((0, 1), np.float32)
+        return names, vecs
+
+    @cached_property
+    def row_by_id(self) -> dict[str, int]:
+        """Each passage id's row in ``passages`` (and in the vector arrays)."""
+        return {p.passage_id: i for i, p in enumerate(self.passages)}
+
     # --- search -----------------------------------------------------------------------------
 
     def embed_query(self, text: str) -> np.ndarray:
@@ -265,7 +174,7 @@ class Index:
         vec = self.encoder.encode([text])[0]
         with self._cache_lock:
             self._query_cache[text] = vec
-            while len(self._query_cache) > 512:
+            while len(self._query_cache) > QUERY_CACHE_SIZE:
                 self._query_cache.popitem(last=False)
         return vec
 
@@ -279,7 +188,7 @@ class Index:
             for t, v in zip(texts, vecs):
                 self._query_cache[t] = v
                 self._query_cache.move_to_end(t)
-            while len(self._query_cache) > max(512, len(texts)):
+            while len(self._query_cache) > max(QUERY_CACHE_SIZE, len(texts)):
                 self._query_cache.popitem(last=False)
         return vecs
 
@@ -301,6 +210,28 @@ class Index:
                 continue
             mask[i] = True
         return mask
+
+    def _filter(
+        self, doc_ids: Iterable[str] | None, date_from: str | None, date_to: str | None
+    ) -> SearchFilter | None:
+        """The store's filter: the fields (a remote store's expression) and the row mask."""
+        allowed = self._allowed(doc_ids, date_from, date_to)
+        if allowed is None:
+            return None
+        ids = tuple(sorted(set(doc_ids))) if doc_ids is not None else None
+        return SearchFilter(ids, date_from or None, date_to or None, mask=allowed)
+
+    def _document_scores(self, q: str, qvec: np.ndarray, cand: np.ndarray) -> np.ndarray | None:
+        """Each candidate's document score (centroid cosine and BM25 over whole documents)."""
+        if not self.fusion.w_document or self.doc_lexical is None:
+            return None
+        drows = self._passage_doc[cand]
+        d_dense = self._doc_vectors[drows] @ qvec
+        # Only the postings of the query's terms are read, as for the passages.
+        d_rows, d_hits = self.doc_lexical.sparse(q)
+        top = float(d_hits.max()) if len(d_hits) else 0.0
+        d_lex = lookup(d_rows, d_hits, drows) / top if top > 0 else np.zeros(len(cand), np.float32)
+        return (DOC_DENSE_WEIGHT * d_dense + DOC_LEXICAL_WEIGHT * d_lex).astype(np.float32)
 
     def _sentence_max(self, qvec: np.ndarray, rows: np.ndarray) -> np.ndarray:
         out = np.zeros(len(rows), dtype=np.float32)
@@ -328,11 +259,7 @@ class Index:
         q = check_question(question)
         if k < 1:
             raise QuestionError(f"k must be at least 1, got {k}.")
-        allowed = self._allowed(doc_ids, date_from, date_to)
-        flt = None
-        if allowed is not None:
-            ids = tuple(sorted(set(doc_ids))) if doc_ids is not None else None
-            flt = SearchFilter(ids, date_from or None, date_to or None, mask=allowed)
+        flt = self._filter(doc_ids, date_from, date_to)
         qvec = self.embed_query(q)
         n_cand = min(len(self.passages), max(self.fusion.candidates, k * 4))
         d_idx, _ = self.store.dense_search(qvec, n_cand, flt)
@@ -344,16 +271,7 @@ class Index:
         dense = (self.vectors[cand] @ qvec).astype(np.float32)
         sent = self._sentence_max(qvec, cand)
         lex = self.store.lexical_scores(q, cand)
-        doc_score = None
-        if self.fusion.w_document and self.doc_lexical is not None:
-            drows = self._passage_doc[cand]
-            d_dense = self._doc_vectors[drows] @ qvec
-            d_rows, d_hits = self.doc_lexical.sparse(q)
-            top = float(d_hits.max()) if len(d_hits) else 0.0
-            d_lex = (
-                lookup(d_rows, d_hits, drows) / top if top > 0 else np.zeros(len(cand), np.float32)
-            )
-            doc_score = (0.5 * d_dense + 0.5 * d_lex).astype(np.float32)
+        doc_score = self._document_scores(q, qvec, cand)
         fused = fuse(dense, sent, lex, self.fusion, doc_score)
         order = np.argsort(-fused, kind="stable")
         out: list[Passage] = []
@@ -374,30 +292,15 @@ class Index:
                 break
         return out
 
-    def answer(
-        self,
-        question: str,
-        history: list[dict] | None = None,
-        *,
-        k: int = 5,
-        passages: Sequence[Passage] | None = None,
-        doc_ids: Iterable[str] | None = None,
-        date_from: str | None = None,
-        date_to: str | None = None,
-    ) -> Answer:
-        """A short extractive answer with numbered citations (see ``qa.answering``)."""
+    def answer(self, question: str, history: list[dict] | None = None, **options: Any) -> Answer:
+        """A short extractive answer with numbered citations.
+
+        ``options`` are those of ``qa.answering.answer`` (``k``, ``passages``, ``doc_ids``,
+        ``date_from``, ``date_to``), forwarded as they are so the two never drift apart.
+        """
         from qa.answering import answer as _answer
 
-        return _answer(
-            self,
-            question,
-            history,
-            k=k,
-            passages=passages,
-            doc_ids=doc_ids,
-            date_from=date_from,
-            date_to=date_to,
-        )
+        return _answer(self, question, history, **options)
 
     # --- staleness --------------------------------------------------------------------------
 
@@ -407,146 +310,16 @@ class Index:
         Files whose size and mtime are unchanged are not re-read; the others are hashed, so
         touching a file without changing it does not force a rebuild.
         """
-        corpus = Path(corpus_dir or self.manifest["corpus"]["dir"])
-        return _stale_files(corpus, self.manifest) if corpus.exists() else ""
+        return stale_reason(self.manifest, Path(corpus_dir or self.manifest["corpus"]["dir"]))
 
 
-# --- building ---------------------------------------------------------------------------------
-
-
-# How a passage's dense vector is made. "derived" sums the unit vectors of its sentences plus
-# half its document title's vector, so the model runs over each token once (the sentences are
-# needed anyway for answering). Measured against "encoded" (the model run on title + passage):
-# hit@5 unchanged on dev, test and SQuAD; hit@1 -0.5 point on SQuAD; the build takes half the
-# time. See docs/performance.md.
-PASSAGE_VECTOR_MODES = ("derived", "encoded")
-TITLE_WEIGHT = 0.5
+# --- building, loading, opening ---------------------------------------------------------------
 
 
 def default_index_encoder(model: str | None = None, backend: str | None = None) -> Encoder:
-    """The shared encoder for the default index (its ONNX export is the machine's one)."""
+    """The shared encoder for the default index (its ONNX export is the machine's one, in the
+    user cache: ``qa.onnx_encoder.default_cache_dir``)."""
     return get_encoder(model, backend)
-
-
-def derive_passage_vectors(
-    sentence_vectors: np.ndarray, offsets: Sequence[int], title_vectors: Sequence[np.ndarray | None]
-) -> np.ndarray:
-    """Unit passage vectors: sum of each passage's sentence vectors plus ``TITLE_WEIGHT`` × title."""
-    n = len(offsets) - 1
-    dim = sentence_vectors.shape[1]
-    out = np.zeros((n, dim), dtype=np.float32)
-    for i in range(n):
-        s, e = int(offsets[i]), int(offsets[i + 1])
-        if e > s:
-            out[i] = sentence_vectors[s:e].sum(axis=0)
-        tv = title_vectors[i]
-        if tv is not None:
-            out[i] += TITLE_WEIGHT * tv
-    norms = np.linalg.norm(out, axis=1, keepdims=True)
-    empty = norms[:, 0] == 0
-    out[empty, 0] = 1.0  # a passage with no sentence and no title: any fixed unit vector
-    norms[empty] = 1.0
-    return out / norms
-
-
-# Bump when cleaning, chunking or vector derivation changes what a build produces from the
-# same files: an index made by other code is then rebuilt instead of kept as "unchanged".
-PIPELINE_VERSION = 2
-
-
-def _unchanged(index_dir: Path, corpus: Path, wanted: dict[str, Any]) -> BuildSummary | None:
-    """The current version's summary if it was built from these exact files and settings."""
-    try:
-        _, manifest = current_version(index_dir)
-    except QAError:
-        return None  # missing or damaged: build
-    recorded = {
-        "pipeline": manifest.get("pipeline"),
-        "model": manifest["model"]["id"],
-        "chunking": manifest.get("chunking"),
-        "fusion": manifest.get("fusion"),
-        "embed_title": manifest.get("embed_title"),
-        "passage_vectors": manifest.get("passage_vectors"),
-        "factory": manifest["faiss"]["factory"] if wanted["factory"] else None,
-        "store": _store_key(**_store_args(manifest.get("store"))),
-    }
-    if recorded != wanted or not corpus.is_dir():
-        return None
-    if manifest["corpus"]["dir"] != str(corpus.resolve()) or _stale_files(corpus, manifest):
-        return None
-    s = dict(manifest.get("summary") or {})
-    try:
-        s["skipped"] = tuple(tuple(x) for x in s.get("skipped", ()))
-        s["warnings"] = tuple(s.get("warnings", ()))
-        return BuildSummary(**s)
-    except TypeError:
-        return None  # a summary from an older layout: rebuild rather than guess
-
-
-def _previous_cache(index_dir: Path, model_id: str) -> dict[str, np.ndarray]:
-    """Vectors of the current version keyed by text hash, if it used the same model."""
-    try:
-        folder, manifest = current_version(index_dir)
-    except QAError:
-        return {}
-    if manifest.get("model", {}).get("id") != model_id:
-        return {}
-    cache: dict[str, np.ndarray] = {}
-    for vec_name, key_name in (
-        ("vectors.npy", "vector_keys.json"),
-        ("sentence_vectors.npy", "sentence_keys.json"),
-        ("title_vectors.npy", "title_keys.json"),
-    ):
-        vp, kp = folder / vec_name, folder / key_name
-        if vp.exists() and kp.exists():
-            vecs = np.load(vp, allow_pickle=False, mmap_mode="r")
-            keys = json.loads(kp.read_text(encoding="utf-8"))
-            for key, row in zip(keys, range(len(keys))):
-                cache[key] = vecs[row]
-    return cache
-
-
-def _encode_with_cache(
-    encoder: Encoder,
-    texts: list[str],
-    cache: dict[str, np.ndarray],
-    *,
-    batch_size: int,
-    show_progress: bool,
-    progress: Callable[[int, int], None] | None,
-) -> tuple[np.ndarray, list[str], int]:
-    keys = [text_key(encoder.model_id, t) for t in texts]
-    todo = sorted(
-        {i for i, key in enumerate(keys) if key not in cache}, key=lambda i: len(texts[i])
-    )
-    # Encode unique missing texts once, longest-similar lengths together (less padding).
-    unique: dict[str, int] = {}
-    for i in todo:
-        unique.setdefault(keys[i], i)
-    idx = list(unique.values())
-    fresh: dict[str, np.ndarray] = {}
-    bar = None
-    if show_progress and idx:
-        from tqdm import tqdm
-
-        bar = tqdm(total=len(idx), desc="embedding", unit="text")
-    step = max(batch_size * 8, 64)
-    for b in range(0, len(idx), step):
-        chunk = idx[b : b + step]
-        vecs = encoder.encode([texts[i] for i in chunk], batch_size=batch_size)
-        for i, v in zip(chunk, vecs):
-            fresh[keys[i]] = v
-        if bar is not None:
-            bar.update(len(chunk))
-        if progress is not None:
-            progress(min(b + step, len(idx)), len(idx))
-    if bar is not None:
-        bar.close()
-    dim = encoder.dim
-    out = np.zeros((len(texts), dim), dtype=np.float32)
-    for i, key in enumerate(keys):
-        out[i] = fresh[key] if key in fresh else cache[key]
-    return out, keys, len(unique)
 
 
 def build_index(
@@ -580,197 +353,36 @@ def build_index(
     ``passage_vectors="derived"`` (the default) builds each passage's vector from its sentence
     vectors; ``"encoded"`` runs the model on the whole passage as well (about twice the work).
     When the corpus files, the model and every setting match the current version, that version
-    is kept and loaded (``summary.rebuilt`` is False) unless ``force``.
+    is kept and loaded (``summary.rebuilt`` is False) unless ``force``. The steps are in
+    ``qa.build``.
     """
-    if passage_vectors not in PASSAGE_VECTOR_MODES:
-        raise QAError(
-            f"Unknown passage_vectors {passage_vectors!r}. "
-            f"Fix: use one of {', '.join(PASSAGE_VECTOR_MODES)}."
-        )
-    t0 = time.perf_counter()
-    corpus = Path(corpus_dir)
-    index_path = Path(index_dir)
-    settings = settings or ChunkSettings()
-    fusion = fusion or FusionSettings()
+    build = BuildSettings(
+        chunking=settings or ChunkSettings(),
+        fusion=fusion or FusionSettings(),
+        embed_title=embed_title,
+        passage_vectors=passage_vectors,
+        factory=factory,
+        **chosen_store(Path(index_dir), store, milvus_uri),
+    )
+    return _build(
+        Path(corpus_dir), Path(index_dir), build, encoder, model=model, backend=backend,
+        force=force, batch_size=batch_size, show_progress=show_progress, progress=progress,
+    )  # fmt: skip
+
+
+def _build(
+    corpus: Path,
+    index_path: Path,
+    build: BuildSettings,
+    encoder: Encoder | None,
+    *,
+    model: str | None = None,
+    backend: str | None = None,
+    **options: Any,
+) -> Index:
     encoder = encoder or get_encoder(model, backend)
-    state = corpus_state(corpus) if corpus.is_dir() else {}
-    if store is None:  # a plain rebuild stays in the store the index is in
-        kept_store = _store_args(_current_store(index_path))
-        store, milvus_uri = kept_store["store"], milvus_uri or kept_store["milvus_uri"]
-    store_key = _store_key(store, milvus_uri, index_path)
-
-    with build_lock(index_path):
-        if not force:
-            wanted = {
-                "pipeline": PIPELINE_VERSION,
-                "model": encoder.model_id,
-                "chunking": settings.to_dict(),
-                "fusion": fusion.to_dict(),
-                "embed_title": embed_title,
-                "passage_vectors": passage_vectors,
-                "factory": factory,
-                "store": store_key,
-            }
-            kept = _unchanged(index_path, corpus, wanted)
-            if kept is not None:
-                index = load_index(index_path, encoder=encoder, check_stale=False)
-                index.summary = replace(
-                    kept, embedded=0, reused=kept.embedded + kept.reused, rebuilt=False,
-                    seconds=round(time.perf_counter() - t0, 3),
-                )  # fmt: skip
-                return index
-        documents: list[Document] = []
-        passages: list[Passage] = []
-        skipped: list[tuple[str, str]] = []
-        warnings: list[str] = []
-        dropped: dict[str, int] = {}
-        for item in iter_documents(corpus):
-            if isinstance(item, Skipped):
-                if item.reason.startswith("warning: "):
-                    warnings.append(f"{item.path}: {item.reason[9:]}")
-                else:
-                    skipped.append((item.path, item.reason))
-                continue
-            # Keep only the cleaned document (not the raw text) once it is chunked.
-            documents.append(item)
-            passages.extend(chunk_document(item, settings))
-            for d in item.dropped:
-                dropped[d.reason] = dropped.get(d.reason, 0) + 1
-        if not documents:
-            raise no_documents_error(corpus, len(skipped))
-
-        sentences: list[str] = []
-        offsets = [0]
-        for p in passages:
-            sentences.extend(s for _, _, s in passage_sentences(p))
-            offsets.append(len(sentences))
-
-        cache = _previous_cache(index_path, encoder.model_id)
-        # Titles feed only derived passage vectors; encoded ones carry the title in their text.
-        derive = passage_vectors == "derived" and embed_title
-        titles = sorted({p.title for p in passages if p.title}) if derive else []
-        if passage_vectors == "encoded":
-            texts = [embedding_text(p, embed_title) for p in passages]
-        else:
-            texts = []
-        vectors, vkeys, n_new = _encode_with_cache(
-            encoder, texts + sentences + titles, cache,
-            batch_size=batch_size, show_progress=show_progress, progress=progress,
-        )  # fmt: skip
-        n_text, n_sent = len(texts), len(sentences)
-        svectors, skeys = vectors[n_text : n_text + n_sent], vkeys[n_text : n_text + n_sent]
-        tvectors, tkeys = vectors[n_text + n_sent :], vkeys[n_text + n_sent :]
-        if passage_vectors == "encoded":
-            vectors, vkeys = vectors[:n_text], vkeys[:n_text]
-        else:
-            title_vec = dict(zip(titles, tvectors))
-            vectors = derive_passage_vectors(
-                svectors, offsets, [title_vec.get(p.title) for p in passages]
-            )
-            vkeys = []  # derived rows have no text of their own to cache by
-        dim = int(vectors.shape[1])
-        check_space(index_path, int(vectors.nbytes * 3 + svectors.nbytes * 2 + 10_000_000))
-
-        previous_store = _current_store(index_path)
-        writer = VersionWriter(index_path)
-        store_record: dict[str, Any] = {"kind": "embedded"}
-        try:
-            if store == "milvus":
-                from qa import milvus_store
-
-                kind = "milvus"
-                store_record = milvus_store.build_collection(
-                    store_key.split(":", 1)[1], writer.version, passages, vectors,
-                    [embedding_text(p, embed_title) for p in passages],
-                )  # fmt: skip
-            else:
-                import faiss
-
-                kind = factory or factory_string(len(passages))
-                dense = faiss.index_factory(dim, kind, faiss.METRIC_INNER_PRODUCT)
-                if not dense.is_trained:
-                    dense.train(vectors)
-                dense.add(vectors)
-                faiss.write_index(dense, str(writer.path("dense.faiss")))
-            np.save(writer.path("vectors.npy"), vectors, allow_pickle=False)
-            np.save(writer.path("sentence_vectors.npy"), svectors, allow_pickle=False)
-            np.save(
-                writer.path("sentence_offsets.npy"),
-                np.asarray(offsets, dtype=np.int64),
-                allow_pickle=False,
-            )
-            writer.path("vector_keys.json").write_text(json.dumps(vkeys), encoding="utf-8")
-            writer.path("sentence_keys.json").write_text(json.dumps(skeys), encoding="utf-8")
-            np.save(writer.path("title_vectors.npy"), tvectors, allow_pickle=False)
-            writer.path("title_keys.json").write_text(json.dumps(tkeys), encoding="utf-8")
-            write_jsonl(writer.path("passages.jsonl"), (p.to_dict() for p in passages))
-            write_jsonl(writer.path("documents.jsonl"), (_doc_to_dict(d) for d in documents))
-            lexical = LexicalIndex.build([embedding_text(p, embed_title) for p in passages])
-            lexical.save(writer.path("bm25"))
-            doc_texts = [
-                d.meta.title + "\n\n" + "\n\n".join(par.text for par in d.paragraphs)
-                for d in documents
-            ]
-            LexicalIndex.build(doc_texts).save(writer.path("bm25_docs"))
-            summary = BuildSummary(
-                documents=len(documents),
-                paragraphs=sum(len(d.paragraphs) for d in documents),
-                chunks=len(passages),
-                sentences=len(sentences),
-                dropped=dropped,
-                skipped=tuple(skipped),
-                warnings=tuple(warnings),
-                embedded=n_new,
-                reused=len(texts) + len(sentences) + len(titles) - n_new,
-                seconds=round(time.perf_counter() - t0, 3),
-            )
-            manifest = {
-                "model": {"id": encoder.model_id, "dim": dim},
-                "chunking": settings.to_dict(),
-                "fusion": fusion.to_dict(),
-                "embed_title": embed_title,
-                "passage_vectors": passage_vectors,
-                "pipeline": PIPELINE_VERSION,
-                "faiss": {"factory": kind, "metric": "inner_product"},
-                "store": store_record,
-                "corpus": {
-                    "dir": str(corpus.resolve()),
-                    "files": _hash_state(corpus.resolve(), state),
-                },
-                "counts": {
-                    "documents": len(documents),
-                    "paragraphs": summary.paragraphs,
-                    "passages": len(passages),
-                    "sentences": len(sentences),
-                    "dropped": dropped,
-                    "skipped": len(skipped),
-                },
-                "summary": summary.to_dict(),
-                "created": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
-            }
-            writer.publish(manifest)
-        except OSError as exc:
-            # A full disk mid-write must read like every other fixable error, not a traceback.
-            writer.abort()
-            _drop_store(store_record)
-            fix = (
-                "free some space"
-                if exc.errno in (errno.ENOSPC, errno.EDQUOT)
-                else ("make the folder writable")
-            )
-            raise QAError(
-                f"Could not write the index to {str(index_path)!r} ({exc.strerror or exc}). "
-                f"Fix: {fix} and rebuild; the current index is untouched."
-            ) from exc
-        except BaseException:
-            writer.abort()
-            _drop_store(store_record)
-            raise
-        if previous_store.get("collection") != store_record.get("collection"):
-            _drop_store(previous_store)  # the replaced version's collection
-    index = load_index(index_path, encoder=encoder, check_stale=False)
-    index.summary = summary
-    return index
+    summary = build_version(corpus, index_path, encoder, build, **options)
+    return _read(index_path, encoder, summary=summary)
 
 
 def load_index(
@@ -789,48 +401,54 @@ def load_index(
     """
     path = Path(index_dir)
     folder, manifest = current_version(path)
-    recorded_model = manifest["model"]["id"]
     if encoder is None:
         if model is None and backend is None:
-            backend_guess = "torch"
-            if recorded_model.endswith("+onnx-int8"):
-                backend_guess = "onnx-int8"
-            elif recorded_model.endswith("+onnx"):
-                backend_guess = "onnx"
-            elif recorded_model.startswith("fake-"):
-                backend_guess = "fake"
-            encoder = get_encoder(None, backend_guess)
+            # Older manifests do not record the backend: fall back on the model id's suffix.
+            recorded = manifest["model"].get("backend") or backend_from_model_id(
+                manifest["model"]["id"]
+            )
+            encoder = get_encoder(None, recorded)
         else:
             encoder = get_encoder(model, backend)
     if check_stale:
-        reason = ""
-        if encoder.model_id != recorded_model:
-            reason = f"model changed ({recorded_model} -> {encoder.model_id})"
         corpus = Path(manifest["corpus"]["dir"])
-        if not reason and corpus.exists():
-            reason = _stale_files(corpus, manifest)
+        reason = stale_reason(manifest, corpus, encoder.model_id)
         if reason:
             log.warning("index %s is stale (%s); rebuilding", path, reason)
-            return _rebuild(corpus, path, manifest, encoder)
+            return _build(corpus, path, BuildSettings.from_manifest(manifest), encoder)
+    return _read(path, encoder, mmap=mmap, warn_model=not check_stale, version=(folder, manifest))
+
+
+def _read(
+    path: Path,
+    encoder: Encoder,
+    *,
+    mmap: bool = False,
+    warn_model: bool = False,
+    summary: BuildSummary | None = None,
+    version: tuple[Path, dict[str, Any]] | None = None,
+) -> Index:
+    """Read the current version of ``path`` (or ``version``, already verified) into an ``Index``."""
     import faiss
 
+    folder, manifest = version or current_version(path)
+    fix = f"Fix: rebuild it with `qa index --index {path}`."
     try:
         passages = [Passage.from_dict(d) for d in read_jsonl(folder / "passages.jsonl")]
-        documents = [_doc_from_dict(d) for d in read_jsonl(folder / "documents.jsonl")]
+        documents = [document_from_dict(d) for d in read_jsonl(folder / "documents.jsonl")]
         mode = "r" if mmap else None
         vectors = np.load(folder / "vectors.npy", allow_pickle=False, mmap_mode=mode)
         svectors = np.load(folder / "sentence_vectors.npy", allow_pickle=False, mmap_mode=mode)
         offsets = np.load(folder / "sentence_offsets.npy", allow_pickle=False)
         flags = faiss.IO_FLAG_MMAP if mmap else 0
         record = manifest.get("store") or {"kind": "embedded"}
-        milvus = record.get("kind") == "milvus"
+        milvus = record.get("kind") == "milvus"  # the collection holds the dense side
         dense = None if milvus else faiss.read_index(str(folder / "dense.faiss"), flags)
         lexical = LexicalIndex.load(folder / "bm25", mmap=mmap)
         doc_lexical = LexicalIndex.load(folder / "bm25_docs", mmap=mmap)
     except (ValueError, KeyError, TypeError, RuntimeError, OSError) as exc:
         raise IndexCorruptError(
-            f"Index {str(path)!r} could not be read ({type(exc).__name__}: {exc}). "
-            f"Fix: rebuild it with `qa index --index {path}`."
+            f"Index {str(path)!r} could not be read ({type(exc).__name__}: {exc}). {fix}"
         ) from exc
     n = len(passages)
     if (
@@ -843,10 +461,11 @@ def load_index(
     ):
         raise IndexCorruptError(
             f"Index {str(path)!r}: passages ({n}), vectors ({vectors.shape[0]}), FAISS "
-            f"({dense.ntotal}) and BM25 ({lexical.size}) counts disagree. "
-            f"Fix: rebuild it with `qa index --index {path}`."
+            f"({dense.ntotal if dense is not None else '-'}) and BM25 ({lexical.size}) counts "
+            f"disagree. {fix}"
         )
-    if encoder.model_id != recorded_model and not check_stale:
+    recorded_model = manifest["model"]["id"]
+    if warn_model and encoder.model_id != recorded_model:
         log.warning(
             "index %s was built with %s but queries use %s; rebuild for consistent results",
             path, recorded_model, encoder.model_id,
@@ -854,90 +473,20 @@ def load_index(
     if doc_lexical.size != len(documents):
         raise IndexCorruptError(
             f"Index {str(path)!r}: documents ({len(documents)}) and document BM25 "
-            f"({doc_lexical.size}) counts disagree. Fix: rebuild it with `qa index --index {path}`."
+            f"({doc_lexical.size}) counts disagree. {fix}"
         )
-    store = None
-    if milvus:
-        from qa.milvus_store import open_store
-
-        store = open_store(record, n)
-    index = Index(path, manifest, passages, documents, vectors, dense, lexical, svectors, offsets,
-                  encoder, store=store)  # fmt: skip
-    index.doc_lexical = doc_lexical
-    return index
+    store = _open_store(record, n)
+    return Index(path, manifest, passages, documents, vectors, dense, lexical, doc_lexical,
+                 svectors, offsets, encoder, summary, store=store)  # fmt: skip
 
 
-def _rebuild(
-    corpus: Path, index_dir: Path, manifest: dict[str, Any], encoder: Encoder, **kwargs: Any
-) -> Index:
-    """Rebuild a stale index with the chunking, fusion and title settings it was built with."""
-    return build_index(
-        corpus,
-        index_dir,
-        encoder=encoder,
-        settings=ChunkSettings(**manifest["chunking"]),
-        fusion=FusionSettings(**manifest.get("fusion", {})),
-        embed_title=manifest.get("embed_title", True),
-        passage_vectors=manifest.get("passage_vectors", "encoded"),
-        **_store_args(manifest.get("store")),
-        **kwargs,
-    )
-
-
-def _store_args(record: dict[str, Any] | None) -> dict[str, Any]:
-    """``build_index`` arguments that rebuild into the store a manifest records."""
-    if record and record.get("kind") == "milvus":
-        return {"store": "milvus", "milvus_uri": record["uri"]}
-    return {"store": "embedded", "milvus_uri": None}
-
-
-def _store_key(store: str, milvus_uri: str | None, index_path: Path | None = None) -> str:
-    """``embedded`` or ``milvus:<absolute URI>``: what the unchanged check compares."""
-    if store == "embedded":
-        return "embedded"
-    if store != "milvus":
-        raise QAError(f"Unknown store {store!r}. Fix: use embedded or milvus.")
-    if not milvus_uri:
-        if index_path is None:
-            raise QAError("The Milvus store needs a URI. Fix: pass --milvus-uri.")
-        milvus_uri = str(index_path / "milvus-lite.db")
-    from qa.milvus_store import resolve_uri
-
-    return "milvus:" + resolve_uri(milvus_uri)
-
-
-def _current_store(index_dir: Path) -> dict[str, Any]:
-    try:
-        return current_version(index_dir)[1].get("store") or {"kind": "embedded"}
-    except QAError:
-        return {"kind": "embedded"}
-
-
-def _drop_store(record: dict[str, Any]) -> None:
+def _open_store(record: dict[str, Any], n: int) -> SearchStore | None:
+    """The remote store a manifest's ``store`` record names (None: the embedded one)."""
     if record.get("kind") != "milvus":
-        return
-    from qa.milvus_store import drop_collection
+        return None
+    from qa.milvus_store import open_store
 
-    try:
-        drop_collection(record)
-    except Exception as exc:  # noqa: BLE001 - a leftover collection must not fail a build
-        log.warning("could not drop Milvus collection %s: %s", record.get("collection"), exc)
-
-
-def _stale_files(corpus: Path, manifest: dict[str, Any]) -> str:
-    recorded = manifest["corpus"]["files"]
-    now = corpus_state(corpus)
-    if set(now) != set(recorded):
-        added = sorted(set(now) - set(recorded))
-        removed = sorted(set(recorded) - set(now))
-        return f"corpus files changed (added {added}, removed {removed})"
-    for name, info in now.items():
-        old = recorded[name]
-        if info["bytes"] == old["bytes"] and info["mtime_ns"] == old["mtime_ns"]:
-            continue
-        if file_sha256(corpus / name) != old.get("sha256"):
-            return f"{name} changed"
-    return ""
+    return open_store(record, n)
 
 
 def open_index(
@@ -953,21 +502,16 @@ def open_index(
     index_path = Path(index_dir)
     enc = encoder or get_encoder(model, backend)
     try:
-        folder, manifest = current_version(index_path)
+        _, manifest = current_version(index_path)
     except IndexCorruptError:
         raise
-    except IndexError_:
+    except IndexUnavailableError:
         log.warning("building the index of %s into %s", corpus_dir, index_dir)
         return build_index(corpus_dir, index_path, encoder=enc, show_progress=show_progress)
     corpus = Path(corpus_dir)
-    reason = ""
-    if manifest["model"]["id"] != enc.model_id:
-        reason = f"model changed ({manifest['model']['id']} -> {enc.model_id})"
-    elif Path(manifest["corpus"]["dir"]) != corpus.resolve():
-        reason = f"corpus folder changed ({manifest['corpus']['dir']} -> {corpus.resolve()})"
-    elif corpus.exists():
-        reason = _stale_files(corpus, manifest)
+    reason = stale_reason(manifest, corpus, enc.model_id, same_folder=True)
     if reason:
         log.warning("index %s is stale (%s); rebuilding", index_dir, reason)
-        return _rebuild(corpus, index_path, manifest, enc, show_progress=show_progress)
+        return _build(corpus, index_path, BuildSettings.from_manifest(manifest), enc,
+                      show_progress=show_progress)  # fmt: skip
     return load_index(index_path, encoder=enc)

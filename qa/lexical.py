@@ -49,6 +49,7 @@ def _bm25s():  # noqa: ANN202 - the bm25s module
 
     # bm25s pins its logger to DEBUG on import, which prints "Building index from tokens" on
     # every build; NOTSET hands the decision back to the application's logging setup.
+    # This is the one place the logger is handled: the CLI and the app configure the root only.
     logging.getLogger("bm25s").setLevel(logging.NOTSET)
     return bm25s
 

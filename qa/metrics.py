@@ -15,6 +15,8 @@ import unicodedata
 from collections import Counter
 from collections.abc import Collection, Hashable, Iterable, Sequence
 
+import numpy as np
+
 # Typographic variants that corpora and hand-written gold strings disagree on most often.
 _TYPOGRAPHY = str.maketrans(
     {
@@ -210,17 +212,13 @@ def best_containment(prediction: str, golds: Sequence[str]) -> float | None:
 
 
 def percentile(values: Sequence[float], q: float) -> float | None:
-    """The ``q``-th percentile (0-100) with linear interpolation between closest ranks (numpy's
-    default method); ``None`` for no values."""
+    """The ``q``-th percentile (0-100) with linear interpolation between closest ranks
+    (numpy's default ``method="linear"``); ``None`` for no values."""
     if not 0 <= q <= 100:
         raise ValueError(f"percentile q must be in [0, 100], got {q}")
-    xs = sorted(values)
-    if not xs:
+    if len(values) == 0:
         return None
-    pos = (len(xs) - 1) * q / 100
-    lo = math.floor(pos)
-    hi = min(lo + 1, len(xs) - 1)
-    return xs[lo] + (xs[hi] - xs[lo]) * (pos - lo)
+    return float(np.percentile(np.asarray(values, dtype=float), q, method="linear"))
 
 
 def mean(values: Iterable[float | None]) -> float | None:

@@ -44,7 +44,7 @@ BM25_B = 0.75
 # candidate ranked below it reads 0 (the embedded store has every score). 1000 covers every
 # passage of the bundled corpora, so parity there is exact.
 LEXICAL_DEPTH = 1000
-FLAT_MAX = 50_000  # the same switch to an approximate index as qa.index.factory_string
+FLAT_MAX = 50_000  # the same switch to an approximate index as qa.build.factory_string
 VARCHAR_MAX = 65_535  # Milvus's limit, in bytes
 INSERT_BATCH = 1000
 _NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]{0,254}$")
@@ -335,7 +335,7 @@ class MilvusStore:
         self.client.close()
 
 
-# -- what qa.index calls: build, open and drop by the manifest's "store" record ----------------
+# -- what qa.build and qa.index call: build, open and drop by the manifest's "store" record ---
 
 
 def resolve_uri(uri: str) -> str:

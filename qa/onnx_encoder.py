@@ -17,7 +17,6 @@ import hashlib
 import json
 import logging
 import os
-import tempfile
 import threading
 import warnings
 from collections.abc import Iterator, Sequence
@@ -27,8 +26,9 @@ from typing import Any
 
 import numpy as np
 
-from qa.embedding import _offline_env, resolve_model_path
 from qa.errors import QAError
+from qa.fileio import file_sha256, temp_beside, write_bytes_atomic
+from qa.model_files import offline_env, resolve_model_path
 
 log = logging.getLogger("qa")
 
@@ -75,19 +75,11 @@ def default_cache_dir() -> Path:
     return Path(platformdirs.user_cache_dir(CACHE_APP)) / "onnx"
 
 
-def _sha256(path: Path) -> str:
-    h = hashlib.sha256()
-    with open(path, "rb") as fh:
-        for block in iter(lambda: fh.read(1 << 20), b""):
-            h.update(block)
-    return h.hexdigest()
-
-
 def write_checked(path: Path, tmp: str) -> None:
     """Move a finished temp file into place, then its sidecar checksum (both atomically)."""
-    digest = _sha256(Path(tmp))
+    digest = file_sha256(tmp)
     os.replace(tmp, path)
-    _atomic_write_bytes(path.with_name(path.name + SUM_SUFFIX), f"{digest}\n".encode())
+    write_bytes_atomic(path.with_name(path.name + SUM_SUFFIX), f"{digest}\n".encode())
 
 
 def is_intact(path: Path) -> bool:
@@ -102,7 +94,7 @@ def is_intact(path: Path) -> bool:
     with _HASH_LOCK:
         ok = _CHECKED.get(key)
     if ok is None:
-        ok = _sha256(path) == want
+        ok = file_sha256(path) == want
         with _HASH_LOCK:
             _CHECKED[key] = ok
     return ok
@@ -180,11 +172,7 @@ def _files_hash(folder: Path, transformer_dir: Path, pooling_cfg: Path | None) -
         with _HASH_LOCK:
             digest = _HASH_MEMO.get(memo_key)
         if digest is None:
-            fh_hash = hashlib.sha256()
-            with open(p, "rb") as fh:
-                for chunk in iter(lambda: fh.read(1 << 20), b""):
-                    fh_hash.update(chunk)
-            digest = fh_hash.hexdigest()
+            digest = file_sha256(p)
             with _HASH_LOCK:
                 _HASH_MEMO[memo_key] = digest
         # The name matters too: swapping two files' contents must change the key.
@@ -193,34 +181,13 @@ def _files_hash(folder: Path, transformer_dir: Path, pooling_cfg: Path | None) -
     return h.hexdigest()[:16]
 
 
-def _temp_beside(path: Path) -> str:
-    """A temp file in the target's folder, so ``os.replace`` is an atomic rename."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    os.close(fd)
-    # mkstemp makes 0600 files; other users of a shared model cache must be able to read it.
-    os.chmod(tmp, 0o644)
-    return tmp
-
-
-def _atomic_write_bytes(path: Path, data: bytes) -> None:
-    tmp = _temp_beside(path)
-    try:
-        with open(tmp, "wb") as fh:
-            fh.write(data)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-
-
 def export_onnx(transformer_dir: Path, out_path: Path) -> None:
     """Export the transformer to ``out_path`` (fp32), checked against torch, written atomically.
 
     Inputs ``input_ids``, ``attention_mask`` (and ``token_type_ids`` when the model takes
     them), with dynamic batch and sequence axes; output ``last_hidden_state``.
     """
-    _offline_env()
+    offline_env()
     import inspect
 
     import torch
@@ -252,7 +219,7 @@ def export_onnx(transformer_dir: Path, out_path: Path) -> None:
     axes = {n: {0: "batch", 1: "sequence"} for n in input_names}
     axes["last_hidden_state"] = {0: "batch", 1: "sequence"}
 
-    tmp = _temp_beside(out_path)
+    tmp = temp_beside(out_path)
     try:
         with torch.no_grad():
             expected = _Wrapper(model)(*args).numpy()
@@ -294,7 +261,7 @@ def quantize_int8(fp32_path: Path, out_path: Path) -> None:
 
     root = logging.getLogger()
     root.addFilter(_no_preprocess_nag)
-    tmp = _temp_beside(out_path)
+    tmp = temp_beside(out_path)
     try:
         quantize_dynamic(str(fp32_path), tmp, weight_type=QuantType.QInt8, **INT8_OPTIONS)
         write_checked(out_path, tmp)
@@ -319,9 +286,10 @@ class OnnxEncoder:
         cache_dir: str | Path | None = None,
         threads: int | None = None,
     ) -> None:
-        _offline_env()
+        offline_env()
         base_id, location = resolve_model_path(model)
         self.quantized = quantized
+        self.backend = "onnx-int8" if quantized else "onnx"
         self.model_id = f"{base_id}+onnx-int8" if quantized else f"{base_id}+onnx"
         self._base_id = base_id
         self._folder = _local_folder(location)
@@ -402,7 +370,7 @@ class OnnxEncoder:
             "max_seq_length": self.max_seq_length,
             "pooling": self._pooling,
         }
-        _atomic_write_bytes(self.export_dir / META_FILE, json.dumps(meta, indent=2).encode())
+        write_bytes_atomic(self.export_dir / META_FILE, json.dumps(meta, indent=2).encode())
 
     # -- loading ------------------------------------------------------------------------
 
@@ -476,12 +444,9 @@ class OnnxEncoder:
         out = np.empty((len(texts), self.dim), dtype=np.float32)
         starts = range(0, len(order), batch_size)
         if show_progress:
-            try:
-                from tqdm.auto import tqdm
+            from tqdm.auto import tqdm  # a dependency of huggingface_hub and tokenizers' users
 
-                starts = tqdm(starts, desc="onnx encode", unit="batch")
-            except ImportError:
-                pass
+            starts = tqdm(starts, desc="onnx encode", unit="batch")
         for start in starts:
             idx = order[start : start + batch_size]
             width = int(lengths[idx[0]])

@@ -24,7 +24,6 @@ from __future__ import annotations
 
 import errno
 import fcntl
-import hashlib
 import json
 import os
 import shutil
@@ -35,7 +34,8 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
-from qa.errors import IndexCorruptError, IndexError_, IndexLockedError, QAError
+from qa.errors import IndexCorruptError, IndexLockedError, IndexUnavailableError, QAError
+from qa.fileio import file_sha256, fsync_dir, write_bytes_atomic
 
 FORMAT_VERSION = 1
 CURRENT = "CURRENT"
@@ -44,32 +44,10 @@ LOCK = ".lock"
 REBUILD_HINT = "Fix: rebuild it with `qa index --index {path}` (or delete the folder)."
 
 
-def sha256_file(path: Path) -> str:
-    """SHA-256 of a file, read in 1 MiB blocks."""
-    h = hashlib.sha256()
-    with open(path, "rb") as fh:
-        for block in iter(lambda: fh.read(1 << 20), b""):
-            h.update(block)
-    return h.hexdigest()
-
-
-def _fsync_dir(path: Path) -> None:
-    fd = os.open(path, os.O_RDONLY)
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)
-
-
 def write_json_atomic(path: Path, data: Any) -> None:
-    """Write JSON to ``path`` through a temp file and ``os.replace``."""
-    tmp = path.with_name(f".{path.name}.{uuid.uuid4().hex[:8]}.tmp")
-    with open(tmp, "w", encoding="utf-8") as fh:
-        json.dump(data, fh, ensure_ascii=False, indent=1, sort_keys=True)
-        fh.flush()
-        os.fsync(fh.fileno())
-    os.replace(tmp, path)
-    _fsync_dir(path.parent)
+    """Write JSON to ``path`` atomically (a temp file, fsync, ``os.replace``)."""
+    text = json.dumps(data, ensure_ascii=False, indent=1, sort_keys=True)
+    write_bytes_atomic(path, text.encode("utf-8"))
 
 
 @contextmanager
@@ -122,7 +100,7 @@ class VersionWriter:
                 with open(p, "rb+") as fh:
                     os.fsync(fh.fileno())
                 files[p.relative_to(self.tmp).as_posix()] = {
-                    "sha256": sha256_file(p),
+                    "sha256": file_sha256(p),
                     "bytes": p.stat().st_size,
                 }
         manifest = dict(manifest, format=FORMAT_VERSION, version=self.version, files=files)
@@ -132,13 +110,13 @@ class VersionWriter:
             fh.flush()
             os.fsync(fh.fileno())
         for d in sorted({p.parent for p in self.tmp.rglob("*")} | {self.tmp}):
-            _fsync_dir(d)
+            fsync_dir(d)
         final = self.index_dir / self.version
         os.rename(self.tmp, final)
-        _fsync_dir(self.index_dir)
+        fsync_dir(self.index_dir)
         write_json_atomic(
             self.index_dir / CURRENT,
-            {"version": self.version, "manifest_sha256": sha256_file(final / MANIFEST)},
+            {"version": self.version, "manifest_sha256": file_sha256(final / MANIFEST)},
         )
         _collect_garbage(self.index_dir, keep=self.version)
         return final
@@ -165,7 +143,9 @@ def current_version(index_dir: Path) -> tuple[Path, dict[str, Any]]:
     """
     hint = REBUILD_HINT.format(path=index_dir)
     if not index_dir.exists():
-        raise IndexError_(f"No index at {str(index_dir)!r}. Fix: build it with `qa index`.")
+        raise IndexUnavailableError(
+            f"No index at {str(index_dir)!r}. Fix: build it with `qa index`."
+        )
     pointer = index_dir / CURRENT
     if not pointer.exists():
         raise IndexCorruptError(f"Index {str(index_dir)!r} has no {CURRENT} file. {hint}")
@@ -181,7 +161,7 @@ def current_version(index_dir: Path) -> tuple[Path, dict[str, Any]]:
     manifest_path = folder / MANIFEST
     if not manifest_path.exists():
         raise IndexCorruptError(f"Index {str(index_dir)!r}: the manifest is missing. {hint}")
-    if sha256_file(manifest_path) != expected_manifest:
+    if file_sha256(manifest_path) != expected_manifest:
         raise IndexCorruptError(
             f"Index {str(index_dir)!r}: the manifest fails its checksum. {hint}"
         )
@@ -192,7 +172,7 @@ def current_version(index_dir: Path) -> tuple[Path, dict[str, Any]]:
             f"Index {str(index_dir)!r}: the manifest is not JSON. {hint}"
         ) from exc
     if manifest.get("format") != FORMAT_VERSION:
-        raise IndexError_(
+        raise IndexUnavailableError(
             f"Index {str(index_dir)!r} has format {manifest.get('format')!r}, this version reads "
             f"{FORMAT_VERSION}. {hint}"
         )
@@ -208,7 +188,7 @@ def current_version(index_dir: Path) -> tuple[Path, dict[str, Any]]:
         )
     for name, info in files.items():
         p = folder / name
-        if p.stat().st_size != info["bytes"] or sha256_file(p) != info["sha256"]:
+        if p.stat().st_size != info["bytes"] or file_sha256(p) != info["sha256"]:
             raise IndexCorruptError(
                 f"Index {str(index_dir)!r}: {name} fails its checksum (damaged or truncated). {hint}"
             )

@@ -9,6 +9,8 @@ import hashlib
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
+from qa.text import split_sentences
+
 
 def content_hash(*parts: str, length: int = 16) -> str:
     """A stable id: the first ``length`` hex digits of the SHA-256 of the parts."""
@@ -17,6 +19,13 @@ def content_hash(*parts: str, length: int = 16) -> str:
         h.update(part.encode("utf-8"))
         h.update(b"\x1f")
     return h.hexdigest()[:length]
+
+
+def date_label(date: str, inferred: bool) -> str:
+    """A date as users should see it: ``2024-10-10``, ``2024-10-10 (inferred)`` or ``date unknown``."""
+    if not date:
+        return "date unknown"
+    return f"{date} (inferred)" if inferred else date
 
 
 @dataclass(frozen=True)
@@ -33,9 +42,7 @@ class DocMeta:
     @property
     def date_label(self) -> str:
         """The date as users should see it: ``2024-10-10 (inferred)`` where it is inferred."""
-        if not self.date:
-            return "date unknown"
-        return f"{self.date} (inferred)" if self.date_inferred else self.date
+        return date_label(self.date, self.date_inferred)
 
 
 @dataclass(frozen=True)
@@ -76,8 +83,6 @@ class Document:
     @property
     def lead(self) -> str:
         """The first sentence of the first paragraph, for one-line summaries."""
-        from qa.chunking import split_sentences
-
         if not self.paragraphs:
             return ""
         sentences = split_sentences(self.paragraphs[0].text)
@@ -110,9 +115,7 @@ class Passage:
     @property
     def date_label(self) -> str:
         """The date as users should see it, marked ``(inferred)`` where it is inferred."""
-        if not self.date:
-            return "date unknown"
-        return f"{self.date} (inferred)" if self.date_inferred else self.date
+        return date_label(self.date, self.date_inferred)
 
     @property
     def paragraph_label(self) -> str:

@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import datetime as _dt
 import html
-import ipaddress
 import logging
 import os
 import re
@@ -21,7 +20,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from qa.dates import is_iso_date
 from qa.errors import QAError
+from qa.render import answer_body, md_escape, md_unescape, outlet
 
 if TYPE_CHECKING:
     from qa.evaluation import EvalReport
@@ -33,7 +34,6 @@ log = logging.getLogger("qa.app")
 MAX_UPLOAD_BYTES = 5 * 1024 * 1024
 MAX_EVAL_QUESTIONS = 1000  # ~1 s each on 2 cores: keeps one upload under ~20 minutes
 UPLOAD_SUFFIXES = (".jsonl", ".json")
-LOOPBACK_NAMES = {"localhost", "ip6-localhost", "ip6-loopback"}
 
 EXAMPLES = (
     "Which agencies did Le Quoc Hung visit?",
@@ -53,23 +53,11 @@ class InputError(QAError, ValueError):
 # gr.HTML renders its value through a JS template string and Handlebars: "${...}" or "{{...}}"
 # in an article must reach the page as characters, never as template code.
 _TEMPLATE_CHARS = str.maketrans({"{": "&#123;", "}": "&#125;", "$": "&#36;", "`": "&#96;"})
-_MD_SPECIAL = re.compile(r"([\\`*_{}\[\]()#+!|<>~$&])")
-_MD_UNESCAPE = re.compile(r"\\([\\`*_{}\[\]()#+!|<>~$&])")
 
 
 def esc(text: Any) -> str:
     """``text`` as inert HTML: markup, quotes and template syntax become entities."""
     return html.escape(str(text), quote=True).translate(_TEMPLATE_CHARS)
-
-
-def md_escape(text: str) -> str:
-    """``text`` as literal Markdown: no links, emphasis, HTML or LaTeX can come out of it."""
-    return _MD_SPECIAL.sub(r"\\\1", text)
-
-
-def md_unescape(text: str) -> str:
-    """Undo :func:`md_escape` (and ``qa.answering.md_escape``) to recover what was typed."""
-    return _MD_UNESCAPE.sub(r"\1", text)
 
 
 # --- chat history -----------------------------------------------------------------------------
@@ -128,22 +116,16 @@ def user_bubble(message: str, limit: int = 400) -> str:
 
 # --- settings ---------------------------------------------------------------------------------
 
-_ISO_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
-
 
 def parse_date(value: str | None, name: str) -> str | None:
     """An ISO date from a textbox (``""`` means no bound); raises :class:`InputError`."""
     text = (value or "").strip()
     if not text:
         return None
-    try:
-        if not _ISO_DATE.match(text):
-            raise ValueError(text)
-        _dt.date.fromisoformat(text)
-    except ValueError:
+    if not is_iso_date(text):
         raise InputError(
             f"{name} {text!r} is not a date. Use YYYY-MM-DD (e.g. 2024-01-31) or leave it empty."
-        ) from None
+        )
     return text
 
 
@@ -274,9 +256,8 @@ def date_html(date: str, inferred: bool) -> str:
 
 
 def _meta_line(p: Passage) -> str:
-    outlet = p.source or "outlet unknown"
     return (
-        f'<span class="qa-outlet">{esc(outlet)}</span> · {date_html(p.date, p.date_inferred)}'
+        f'<span class="qa-outlet">{esc(outlet(p.source))}</span> · {date_html(p.date, p.date_inferred)}'
         f' · <span class="qa-loc">{esc(p.paragraph_label)}</span>'
     )
 
@@ -372,7 +353,7 @@ def respond(
         msg = startup_error or "The index is not loaded. Fix: run `qa index`, then restart."
         return Turn(warning_markdown(msg), notice_html(msg, "error"))
     try:
-        from qa.index import check_question
+        from qa.questions import check_question
 
         question = check_question(message if isinstance(message, str) else "")
         all_ids = [d.doc_id for d in index.documents]
@@ -462,7 +443,7 @@ def timeline_html(documents: Iterable[Document], lead_chars: int = 220) -> str:
             f'title="Open this article">'
             f'<div class="qa-tl-date">{date_html(m.date, m.date_inferred)}</div>'
             f'<div class="qa-tl-body"><div class="qa-tl-title">{esc(m.title or d.doc_id)}</div>'
-            f'<div class="qa-meta"><span class="qa-outlet">{esc(m.source or "outlet unknown")}'
+            f'<div class="qa-meta"><span class="qa-outlet">{esc(outlet(m.source))}'
             f'</span> · <span class="qa-file">{esc(d.doc_id)}</span></div>'
             f'<div class="qa-tl-lead">{esc(_lead(d, lead_chars))}</div></div></li>'
         )
@@ -492,7 +473,7 @@ def document_html(doc: Document) -> str:
     )
     return (
         f'<div class="qa-doc"><h3 class="qa-doc-title">{title}</h3>'
-        f'<div class="qa-meta"><span class="qa-outlet">{esc(meta.source or "outlet unknown")}'
+        f'<div class="qa-meta"><span class="qa-outlet">{esc(outlet(meta.source))}'
         f"</span> · {date_html(meta.date, meta.date_inferred)} · "
         f'<span class="qa-file">{esc(doc.doc_id)}</span></div>{note}'
         f'<div class="qa-doc-body">{paras}</div></div>'
@@ -556,7 +537,7 @@ def question_rows(report: EvalReport, answer_chars: int = 240) -> list[list[Any]
     out = []
     for row in report.rows:
         why = failures(row)
-        text = str(row.get("answer", "")).split("\n\n**Sources**", 1)[0]
+        text = answer_body(str(row.get("answer", "")))
         text = " ".join(md_unescape(text).split())
         if len(text) > answer_chars:
             text = text[:answer_chars].rsplit(" ", 1)[0] + "…"
@@ -575,47 +556,6 @@ def question_rows(report: EvalReport, answer_chars: int = 240) -> list[list[Any]
         )
     out.sort(key=lambda r: r[0] != "FAIL")  # stable: file order within each group
     return out
-
-
-# --- launch policy ----------------------------------------------------------------------------
-
-
-def parse_auth(value: str | None) -> tuple[str, str] | None:
-    """``"user:pass"`` -> ``("user", "pass")``; ``None``/``""`` -> ``None``; else ValueError."""
-    if not value:
-        return None
-    user, sep, password = value.partition(":")
-    if not sep or not user.strip() or not password:
-        raise ValueError("--auth / QA_AUTH must be user:password (both non-empty).")
-    return user.strip(), password
-
-
-def is_loopback(host: str) -> bool:
-    """Whether binding ``host`` keeps the server reachable from this machine only."""
-    h = host.strip().strip("[]").lower()
-    if h in LOOPBACK_NAMES:
-        return True
-    try:
-        return ipaddress.ip_address(h).is_loopback
-    except ValueError:
-        return False
-
-
-def exposure_error(host: str, share: bool, auth: tuple[str, str] | None) -> str:
-    """Why serving as asked would be unsafe (``""`` if it is fine)."""
-    if auth is not None:
-        return ""
-    if share:
-        return (
-            "error: --share publishes the app on a public gradio.live link; it needs --auth "
-            "user:pass (or QA_AUTH)."
-        )
-    if not is_loopback(host):
-        return (
-            f"error: binding {host} exposes the app beyond this machine; it needs --auth "
-            "user:pass (or QA_AUTH), or use --host 127.0.0.1."
-        )
-    return ""
 
 
 @dataclass(frozen=True)
@@ -666,12 +606,10 @@ def run_evaluation(
     prune(out)
     stem = f"eval-{_dt.datetime.now():%Y%m%d-%H%M%S}-{os.urandom(3).hex()}"
     report_path = out / f"{stem}.json"
-    report.to_json(report_path)
+    report.write(json=report_path)
     plot_path: Path | None = out / f"{stem}.png"
     try:
-        from qa.evaluation import plot
-
-        plot(report, plot_path)
+        report.write(plot=plot_path)
     except Exception:  # a missing plot must not cost the user the report
         log.exception("plotting the evaluation failed")
         plot_path = None

@@ -6,8 +6,10 @@ import re
 
 import pytest
 
-from qa.answering import DECLINE_TEXT, entities, md_escape, question_type, rewrite_query
+from qa.answering import DECLINE_TEXT, question_type, rewrite_query
 from qa.lexical import fold
+from qa.render import md_escape
+from qa.text import entities
 
 QUESTIONS = [
     "Which agencies did Le Quoc Hung visit in the UK?",
@@ -74,7 +76,7 @@ def test_empty_question_raises_value_error(fake_index):
 
 def test_markdown_in_documents_cannot_forge_links():
     assert md_escape("[1](javascript:alert(1)) **x** <img>") == (
-        r"\[1\](javascript:alert(1)) \*\*x\*\* \<img\>"
+        r"\[1\]\(javascript:alert\(1\)\) \*\*x\*\* \<img\>"
     )
 
 
@@ -143,7 +145,7 @@ def test_a_lone_capitalised_opening_word_is_not_taken_for_a_name(
     monkeypatch.setattr(fake_index, "encoder", _StubEncoder())
     names = ["United Kingdom", "Hanoi"]
     monkeypatch.setattr(
-        fake_index, "_names_cache", (names, _StubEncoder().encode(names)), raising=False
+        fake_index, "corpus_names", (names, _StubEncoder().encode(names)), raising=False
     )
     assert answering.salient_missing(question, fake_index)[2] is proper_missing
 
@@ -218,7 +220,7 @@ def test_unknown_name_with_a_corpus_synonym_is_not_missing(fake_index, monkeypat
     monkeypatch.setattr(fake_index, "encoder", _StubEncoder())
     names = ["United Kingdom", "Hanoi"]
     monkeypatch.setattr(
-        fake_index, "_names_cache", (names, _StubEncoder().encode(names)), raising=False
+        fake_index, "corpus_names", (names, _StubEncoder().encode(names)), raising=False
     )
     assert answering._has_synonym(fake_index, ["Britain", "France"]) == [True, False]
     _, _, missing = answering.salient_missing("What did Britain agree with Vietnam?", fake_index)

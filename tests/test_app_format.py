@@ -10,7 +10,7 @@ from typing import Any
 
 import pytest
 
-from qa import ui
+from qa import launch, ui
 from qa.types import Answer, DocMeta, Document, Paragraph, Passage
 
 XSS = '<script>window.__xss=1</script> and <img src=x onerror="window.__xss=2">'
@@ -432,19 +432,19 @@ def test_parse_filters() -> None:
     ],
 )
 def test_is_loopback(host: str, loopback: bool) -> None:
-    assert ui.is_loopback(host) is loopback
+    assert launch.is_loopback(host) is loopback
 
 
 def test_auth_and_exposure_policy() -> None:
-    assert ui.parse_auth("ana:s3:cret") == ("ana", "s3:cret")
-    assert ui.parse_auth(None) is None
+    assert launch.parse_auth("ana:s3:cret") == ("ana", "s3:cret")
+    assert launch.parse_auth(None) is None
     for bad in ("ana", ":pw", "ana:"):
         with pytest.raises(ValueError, match="user:password"):
-            ui.parse_auth(bad)
-    assert ui.exposure_error("127.0.0.1", False, None) == ""
-    assert "needs --auth" in ui.exposure_error("0.0.0.0", False, None)
-    assert "--share" in ui.exposure_error("127.0.0.1", True, None)
-    assert ui.exposure_error("0.0.0.0", True, ("a", "b")) == ""
+            launch.parse_auth(bad)
+    assert launch.exposure_error("127.0.0.1", False, None) == ""
+    assert "needs --auth" in launch.exposure_error("0.0.0.0", False, None)
+    assert "--share" in launch.exposure_error("127.0.0.1", True, None)
+    assert launch.exposure_error("0.0.0.0", True, ("a", "b")) == ""
 
 
 # --- evaluation -------------------------------------------------------------------------------
@@ -554,3 +554,22 @@ def test_app_options_honour_gradio_and_qa_environment(monkeypatch: pytest.Monkey
     assert (args.host, args.port, args.auth, args.share) == ("127.0.0.1", "9000", "b:c", True)
     assert app.main(["--port", "http"]) == 2
     assert app.main(["--host", "0.0.0.0", "--auth", "ana:"]) == 2
+
+
+def test_the_page_has_exactly_its_three_tabs(tmp_path: Path) -> None:
+    # A gr.State created inside gr.Tabs (outside any gr.Tab) renders as a phantom fourth tab.
+    import importlib.util
+
+    import gradio as gr
+
+    spec = importlib.util.spec_from_file_location("qa_app", Path(__file__).parent.parent / "app.py")
+    assert spec and spec.loader
+    app = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(app)
+    demo = app.build_demo(None, "The index is not loaded.", tmp_path)
+    (tabs,) = [b for b in demo.blocks.values() if isinstance(b, gr.Tabs)]
+    assert [(type(c).__name__, c.label) for c in tabs.children] == [
+        ("Tab", "Chat"),
+        ("Tab", "Documents"),
+        ("Tab", "Evaluate"),
+    ]

@@ -1,4 +1,8 @@
-"""The ``qa`` command in subprocesses (fake encoder): output, JSON, and one-line errors."""
+"""The ``qa`` command (fake encoder): output, JSON, and one-line errors.
+
+Most tests run ``main(argv)`` in process (tests/cli_inprocess.py); the subprocess smoke tests
+check start-up imports and the exit code and stderr of a real ``python -m qa.cli``.
+"""
 
 from __future__ import annotations
 
@@ -11,10 +15,16 @@ from pathlib import Path
 
 import pytest
 
+from .cli_inprocess import CliResult, run_cli
+
 ENV = dict(os.environ, QA_BACKEND="fake", HF_HUB_OFFLINE="1")
 
 
-def qa_cli(*args: str, cwd: Path | None = None) -> subprocess.CompletedProcess:
+def qa_cli(*args: str, cwd: Path | None = None) -> CliResult:
+    return run_cli(*args, cwd=cwd)
+
+
+def qa_subprocess(*args: str, cwd: Path | None = None) -> subprocess.CompletedProcess:
     return subprocess.run(
         [sys.executable, "-m", "qa.cli", *args],
         capture_output=True, text=True, env=ENV, cwd=cwd, timeout=120,
@@ -92,7 +102,7 @@ def test_empty_question_is_one_line_error(built, question):
 
 
 def test_missing_corpus_is_one_line_error(tmp_path):
-    r = qa_cli("index", "--corpus", str(tmp_path / "nope"), "--index", str(tmp_path / "i"))
+    r = qa_subprocess("index", "--corpus", str(tmp_path / "nope"), "--index", str(tmp_path / "i"))
     assert r.returncode == 1
     assert (
         r.stderr.strip()

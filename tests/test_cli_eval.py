@@ -1,5 +1,5 @@
-"""``qa eval``: through the real CLI in a subprocess (QA_BACKEND=fake, no model) and through
-``cli_eval.run`` with an argparse namespace."""
+"""``qa eval`` (QA_BACKEND=fake, no model): through ``main(argv)`` in process, one smoke test
+of the real command in a subprocess, and ``cli_eval.run`` with an argparse namespace."""
 
 from __future__ import annotations
 
@@ -14,6 +14,8 @@ from pathlib import Path
 import pytest
 
 from qa import cli_eval
+
+from .cli_inprocess import CliResult, run_cli
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -62,7 +64,13 @@ SQUAD = {
 }
 
 
-def qa_cli(*args: str, cwd: Path, **env: str) -> subprocess.CompletedProcess[str]:
+def qa_cli(*args: str, cwd: Path, **env: str) -> CliResult:
+    """``qa ARGS`` in this process (see tests/cli_inprocess.py)."""
+    return run_cli(*args, cwd=cwd, env=env)
+
+
+def qa_subprocess(*args: str, cwd: Path, **env: str) -> subprocess.CompletedProcess[str]:
+    """``python -m qa.cli ARGS``: the smoke test of the real command."""
     full_env = {**os.environ, "QA_BACKEND": "fake", "PYTHONPATH": str(ROOT), **env}
     return subprocess.run(
         [sys.executable, "-m", "qa.cli", *args],
@@ -84,7 +92,7 @@ def squad_file(tmp_path: Path) -> Path:
 def test_eval_squad_writes_every_report(tmp_path: Path, squad_file: Path) -> None:
     out = tmp_path / "out"
     out.mkdir()
-    result = qa_cli(
+    result = qa_subprocess(
         "eval",
         str(squad_file),
         "--json", str(out / "r.json"),

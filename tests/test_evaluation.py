@@ -141,7 +141,7 @@ def scripted() -> ScriptedIndex:
 def clock(monkeypatch: pytest.MonkeyPatch) -> None:
     """Each question's final turn takes 10, 20, 30, 40 ms in turn."""
     ticks = iter([0.0, 0.010, 1.0, 1.020, 2.0, 2.030, 3.0, 3.040])
-    monkeypatch.setattr(ev, "_clock", lambda: next(ticks))
+    monkeypatch.setattr(ev.run, "_clock", lambda: next(ticks))
 
 
 # --- exact metrics on the constructed case ----------------------------------------------------
@@ -251,17 +251,6 @@ def test_deeper_k_retrieves_deeper() -> None:
     index = scripted()
     ev.evaluate(QUESTIONS[:1], index=index, k=12)
     assert index.retrieve_calls == [("When did the tower open?", 12)]
-
-
-def test_index_without_passages_keyword() -> None:
-    class Old(ScriptedIndex):
-        def answer(self, question: str, history: list[dict] | None = None, *, k: int = 5):  # type: ignore[override]
-            return super().answer(question, history, k=k)
-
-    index = Old(scripted().retrievals, scripted().answers)
-    report = ev.evaluate(QUESTIONS[:1], index=index)
-    assert report.rows[0]["rank"] == 2
-    assert index.answer_calls[0]["passages"] is None
 
 
 def test_conversation_uses_rewritten_query_and_real_history() -> None:
@@ -772,13 +761,13 @@ def test_end_to_end_squad(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> No
     from qa.embedding import FakeEncoder
 
     made: list[Path] = []
-    real_mkdtemp = ev.tempfile.mkdtemp
+    real_mkdtemp = ev.run.tempfile.mkdtemp
 
     def spy(*args: Any, **kwargs: Any) -> str:
         made.append(Path(real_mkdtemp(*args, **kwargs)))
         return str(made[-1])
 
-    monkeypatch.setattr(ev.tempfile, "mkdtemp", spy)
+    monkeypatch.setattr(ev.run.tempfile, "mkdtemp", spy)
     path = write(tmp_path, json.dumps(SQUAD), "squad.json")
     report = ev.evaluate(path, encoder=FakeEncoder())
     assert report.metrics["n"] == 4

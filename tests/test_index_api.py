@@ -11,7 +11,7 @@ import pytest
 
 import qa
 from qa.embedding import FakeEncoder
-from qa.errors import IndexCorruptError, IndexError_, QAError
+from qa.errors import IndexCorruptError, IndexUnavailableError, QAError
 from qa.index import MAX_QUESTION_CHARS, build_index, load_index, open_index
 
 LE_QUOC_HUNG_DOC = "004_3d375005956adc1b.txt"
@@ -58,7 +58,7 @@ def test_unknown_passage_vector_mode_is_refused(corpus_copy, tmp_path):
 
 def test_manifest_records_model_settings_hashes_and_checksums(fake_index):
     m = fake_index.manifest
-    assert m["model"] == {"id": "fake-hash-64", "dim": 64}
+    assert m["model"] == {"id": "fake-hash-64", "dim": 64, "backend": "fake"}
     assert m["chunking"] == {"min_chars": 200, "max_chars": 900, "window_chars": 600}
     assert sorted(m["corpus"]["files"]) == sorted(
         [p.name for p in Path(m["corpus"]["dir"]).iterdir()]
@@ -180,7 +180,7 @@ def test_a_changed_file_setting_or_pipeline_is_rebuilt(
     elif change == "settings":
         kwargs["embed_title"] = False
     else:
-        monkeypatch.setattr("qa.index.PIPELINE_VERSION", 999)
+        monkeypatch.setattr("qa.build.PIPELINE_VERSION", 999)
     again = build_index(corpus_copy, fake_index.path, encoder=FakeEncoder(), **kwargs)
     assert again.summary.rebuilt and _version(fake_index.path) != before
 
@@ -233,7 +233,7 @@ def test_damaged_faiss_detected_before_reading(fake_index, monkeypatch):
 
 
 def test_missing_index_is_qaerror(tmp_path):
-    with pytest.raises(IndexError_, match="No index at"):
+    with pytest.raises(IndexUnavailableError, match="No index at"):
         load_index(tmp_path / "none", encoder=FakeEncoder())
 
 
@@ -248,7 +248,7 @@ def test_default_api_uses_env_paths(corpus_copy, tmp_path, monkeypatch):
     monkeypatch.setenv("QA_INDEX", str(tmp_path / "default-index"))
     monkeypatch.setenv("QA_BACKEND", "fake")
     monkeypatch.setattr("qa.embedding.DEFAULT_BACKEND", "fake")
-    monkeypatch.setattr(qa, "_default", None)
+    monkeypatch.setattr("qa.opening._default", None)
     results = qa.retrieve("Simon Ridley Second Permanent Secretary", k=2)
     assert len(results) == 2 and results[0].doc_id == "002_0e3753c4b3636534.txt"
     with pytest.raises(ValueError):
@@ -295,3 +295,12 @@ def test_onnx_export_is_shared_by_every_index_unless_qa_model_cache_says(tmp_pat
     assert get_encoder(cache_dir=tmp_path / "elsewhere").cache_dir == tmp_path / "shared"
     monkeypatch.setenv("QA_BACKEND", "onnx")
     assert get_encoder().model_id == "all-MiniLM-L6-v2+onnx"
+
+
+def test_derived_tables_are_cached_properties_computed_once(fake_index):
+    assert fake_index.idf is fake_index.idf
+    assert fake_index.row_by_id is fake_index.row_by_id
+    assert fake_index.row_by_id[fake_index.passages[7].passage_id] == 7
+    assert len(fake_index.idf) == len(
+        {t for p in fake_index.passages for t in qa.lexical.tokenize(p.text)}
+    )

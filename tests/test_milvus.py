@@ -10,7 +10,6 @@ import json
 import os
 import shutil
 import signal
-import socket
 import subprocess
 import sys
 import time
@@ -20,6 +19,7 @@ import numpy as np
 import pytest
 
 from qa.store_protocol import SearchFilter
+from tests.test_app_server import free_port, port_open
 
 pytestmark = pytest.mark.milvus
 pymilvus = pytest.importorskip("pymilvus", reason="the milvus extra is not installed")
@@ -34,21 +34,13 @@ def _questions() -> list[str]:
         return [json.loads(line)["question"] for line in fh if line.strip()]
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 def _wait_port(port: int, proc: subprocess.Popen, seconds: float) -> bool:
     deadline = time.monotonic() + seconds
     while time.monotonic() < deadline:
         if proc.poll() is not None:
             return False
-        with socket.socket() as s:
-            s.settimeout(0.5)
-            if s.connect_ex(("127.0.0.1", port)) == 0:
-                return True
+        if port_open(port):
+            return True
         time.sleep(0.2)
     return False
 
@@ -96,7 +88,7 @@ def lite_index(tmp_path_factory, corpus_for_milvus):
 def lite_server(tmp_path_factory):
     """``milvus-lite server`` on 127.0.0.1 and a free port; stopped by its PID afterwards."""
     exe = Path(sys.executable).parent / "milvus-lite"
-    port = _free_port()
+    port = free_port()
     data = tmp_path_factory.mktemp("lite-server")
     proc = subprocess.Popen(
         [str(exe), "server", "--data-dir", str(data), "--host", "127.0.0.1", "--port", str(port)],

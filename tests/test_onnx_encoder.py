@@ -195,14 +195,15 @@ def test_exports_carry_a_checksum_and_a_damaged_one_is_redone(
 ) -> None:
     import shutil
 
-    from qa.onnx_encoder import SUM_SUFFIX, OnnxEncoder, _sha256, is_intact
+    from qa.fileio import file_sha256
+    from qa.onnx_encoder import SUM_SUFFIX, OnnxEncoder, is_intact
 
     cache = tmp_path / "cache"
     shutil.copytree(exported_cache, cache)
     enc = OnnxEncoder(cache_dir=cache, quantized=True)
     target = enc.onnx_path
     side = target.with_name(target.name + SUM_SUFFIX)
-    assert side.read_text().strip() == _sha256(target)
+    assert side.read_text().strip() == file_sha256(target)
     before = enc.encode(["Paris"])
     data = bytearray(target.read_bytes())
     data[len(data) // 2] ^= 0xFF  # one flipped byte in the weights
@@ -210,4 +211,4 @@ def test_exports_carry_a_checksum_and_a_damaged_one_is_redone(
     assert not is_intact(target)
     again = OnnxEncoder(cache_dir=cache, quantized=True)
     np.testing.assert_allclose(again.encode(["Paris"]), before, atol=1e-6)
-    assert is_intact(target) and side.read_text().strip() == _sha256(target)
+    assert is_intact(target) and side.read_text().strip() == file_sha256(target)

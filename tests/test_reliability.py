@@ -28,14 +28,16 @@ import numpy as np
 import pytest
 
 import qa
+import qa.build
 import qa.documents
 import qa.index
 import qa.store
 from qa.documents import MAX_FILE_BYTES
 from qa.embedding import FakeEncoder
 from qa.errors import CorpusError, IndexCorruptError, IndexLockedError, QAError
+from qa.fileio import file_sha256
 from qa.index import MAX_QUESTION_CHARS, QuestionError, build_index, check_question, load_index
-from qa.store import build_lock, sha256_file
+from qa.store import build_lock
 
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
@@ -136,13 +138,13 @@ def test_bad_question_is_rejected_before_the_default_index_is_built(tmp_path, mo
     # The default index builds on first use; an empty question must not trigger that build.
     monkeypatch.setenv("QA_CORPUS", str(write_corpus(tmp_path / "corpus")))
     monkeypatch.setenv("QA_INDEX", str(tmp_path / "index"))
-    monkeypatch.setattr(qa, "_default", None)
+    monkeypatch.setattr("qa.opening._default", None)
     with pytest.raises(ValueError, match=re.escape(EMPTY_MESSAGE)):
         qa.retrieve("  ")
     with pytest.raises(ValueError, match=re.escape(EMPTY_MESSAGE)):
         qa.answer("\x00")
     assert not (tmp_path / "index").exists()
-    assert qa._default is None
+    assert qa.opening._default is None
 
 
 def test_huge_question_is_rejected_quickly_with_the_limit(baseline):
@@ -471,11 +473,11 @@ def _rehash(index: Path) -> None:
     folder = _current(index)
     manifest = json.loads((folder / "manifest.json").read_text("utf-8"))
     for name, info in manifest["files"].items():
-        info["sha256"] = sha256_file(folder / name)
+        info["sha256"] = file_sha256(folder / name)
         info["bytes"] = (folder / name).stat().st_size
     (folder / "manifest.json").write_text(json.dumps(manifest), "utf-8")
     cur = json.loads((index / "CURRENT").read_text("utf-8"))
-    cur["manifest_sha256"] = sha256_file(folder / "manifest.json")
+    cur["manifest_sha256"] = file_sha256(folder / "manifest.json")
     (index / "CURRENT").write_text(json.dumps(cur), "utf-8")
 
 
@@ -845,9 +847,9 @@ def test_disk_full_mid_build_keeps_the_previous_index(built, monkeypatch, where)
         "utf-8",
     )
     if where == "np.save":
-        monkeypatch.setattr(qa.index.np, "save", _half_write_then_enospc)
+        monkeypatch.setattr(qa.build.np, "save", _half_write_then_enospc)
     elif where == "write_jsonl":
-        monkeypatch.setattr(qa.index, "write_jsonl", _half_write_then_enospc)
+        monkeypatch.setattr(qa.build, "write_jsonl", _half_write_then_enospc)
     else:
         import faiss
 
@@ -874,7 +876,7 @@ def test_unwritable_index_folder_names_the_other_fix(built, monkeypatch):
     def denied(*args, **kwargs):
         raise PermissionError(errno.EACCES, "Permission denied")
 
-    monkeypatch.setattr(qa.index, "write_jsonl", denied)
+    monkeypatch.setattr(qa.build, "write_jsonl", denied)
     with pytest.raises(QAError) as info:
         build_index(corpus, index, encoder=FakeEncoder(), force=True)
     assert str(info.value) == (
@@ -893,7 +895,7 @@ def test_interrupt_mid_write_is_not_swallowed_and_cleans_up(built, monkeypatch):
     def interrupted(*args, **kwargs):
         raise KeyboardInterrupt
 
-    monkeypatch.setattr(qa.index, "write_jsonl", interrupted)
+    monkeypatch.setattr(qa.build, "write_jsonl", interrupted)
     with pytest.raises(KeyboardInterrupt):  # Ctrl-C must stay Ctrl-C, not become a QAError
         build_index(corpus, index, encoder=FakeEncoder())
     monkeypatch.undo()

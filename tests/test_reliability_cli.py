@@ -1,4 +1,6 @@
-"""The bad inputs of test_reliability.py, through the ``qa`` command in subprocesses.
+"""The bad inputs of test_reliability.py, through the ``qa`` command: ``main(argv)`` in process
+(tests/cli_inprocess.py) and, where only a real process shows it (start-up, signals, a
+patched process, a lock held by another process), ``python -m qa.cli`` in a subprocess.
 
 Every user-fixable failure must be one ``error: ...`` line on stderr and exit code 1: no
 traceback, no signal. The commands run with the fake encoder, so no model is loaded.
@@ -21,6 +23,7 @@ from qa.index import build_index, load_index
 
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
+from cli_inprocess import CliResult, run_cli  # noqa: E402
 from helpers_build import make_corpus  # noqa: E402
 from test_reliability import (  # noqa: E402
     BAD_FILES,
@@ -44,7 +47,12 @@ def _env() -> dict[str, str]:
     return env
 
 
-def qa_cli(*args: str, cwd: Path, timeout: float = 120) -> subprocess.CompletedProcess:
+def qa_cli(*args: str, cwd: Path) -> CliResult:
+    """Run ``qa ARGS`` in this process and capture its output."""
+    return run_cli(*args, cwd=cwd, unset=("QA_CORPUS", "QA_INDEX"))
+
+
+def qa_subprocess(*args: str, cwd: Path, timeout: float = 120) -> subprocess.CompletedProcess:
     """Run ``qa ARGS`` (as ``python -m qa.cli``) and capture its output."""
     return subprocess.run(
         [PYTHON, "-m", "qa.cli", *args],
@@ -52,7 +60,7 @@ def qa_cli(*args: str, cwd: Path, timeout: float = 120) -> subprocess.CompletedP
     )  # fmt: skip
 
 
-def assert_one_error_line(proc: subprocess.CompletedProcess, message: str) -> None:
+def assert_one_error_line(proc: CliResult | subprocess.CompletedProcess, message: str) -> None:
     """Exit 1, nothing on stdout, and exactly ``error: MESSAGE`` on stderr."""
     assert proc.returncode == 1, (proc.returncode, proc.stderr)  # a signal would be negative
     assert "Traceback" not in proc.stderr
@@ -81,7 +89,7 @@ def test_empty_question(index_dir, tmp_path, command, question):
 
 def test_huge_question_is_rejected_within_five_seconds(index_dir, tmp_path):
     t0 = time.perf_counter()
-    proc = qa_cli("search", "x" * 100_000, "--index", str(index_dir), cwd=tmp_path)
+    proc = qa_subprocess("search", "x" * 100_000, "--index", str(index_dir), cwd=tmp_path)
     elapsed = time.perf_counter() - t0
     assert_one_error_line(
         proc,
@@ -214,7 +222,7 @@ def test_damaged_index(index_dir, tmp_path, case):
 
 
 def test_missing_index_folder(tmp_path):
-    proc = qa_cli("search", "trade", "--index", str(tmp_path / "nowhere"), cwd=tmp_path)
+    proc = qa_subprocess("search", "trade", "--index", str(tmp_path / "nowhere"), cwd=tmp_path)
     assert_one_error_line(
         proc, f"No index at {str(tmp_path / 'nowhere')!r}. Fix: build it with `qa index`."
     )
@@ -251,10 +259,10 @@ def test_index_while_another_build_holds_the_lock(tmp_path):
 
 ENOSPC_CLI = """
 import errno, sys
-import qa.index
+import qa.build
 def full(*args, **kwargs):
     raise OSError(errno.ENOSPC, "No space left on device")
-qa.index.write_jsonl = full
+qa.build.write_jsonl = full
 from qa.cli import main
 sys.exit(main(sys.argv[1:]))
 """

@@ -1,0 +1,290 @@
+"""Short answers: the typed, novel phrase that answers (qa.phrases)."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from qa.phrases import (
+    Entity,
+    ShortAnswer,
+    answer_kind,
+    named_in,
+    pattern_entities,
+    sentence_entities,
+    short_answer,
+)
+
+# Sentences from the corpus articles (corpus/000 ... 004).
+CALL = (
+    "On the afternoon of April 15, 2024, in Hanoi, General To Lam, Minister of Public Security, "
+    "had a phone call with British Minister of Home Affairs James Cleverly to discuss cooperation "
+    "between the Vietnamese Ministry of Public Security and the British Ministry of Home Affairs."
+)
+VISIT = (
+    "A high-ranking delegation of the Ministry of Public Security led by its Deputy Minister "
+    "Lieutenant General Le Quoc Hung paid a working visit to the United Kingdom from September "
+    "16-21 to strengthen bilateral cooperation in law enforcement."
+)
+TALKS = (
+    "The delegation held talks with Minister of State (Minister for Immigration) at the Home "
+    "Office Robert Jenrick, visited the UK's National Crime Agency (NCA), worked with the "
+    "Metropolitan Police (Met) and visited several Met units."
+)
+RECEPTION = (
+    "General Luong Tam Quang, Politburo member and Minister of Public Security hosted a "
+    "reception in Hanoi on March 4 for Simon Ridley, Second Permanent Secretary at the UK Home "
+    "Office."
+)
+THIRD = (
+    "For his part, Simon Ridley hailed the growing cooperation between the two ministries, "
+    "particularly their effective coordination in the third Vietnam-UK Migration and "
+    "Immigration Dialogue held earlier in Hanoi."
+)
+MOU_2018 = (
+    "With regard to human trafficking prevention, based on the Memorandum of Understanding (MoU) "
+    "on co-operation in this field signed in November, 2018, the Border Guard Command has "
+    "maintained an effective co-operation mechanism with the UK Border Agency."
+)
+PHONE_TALKS = (
+    "Minister of Public Security Sen. Lieut. Gen. Lương Tam Quang told Secretary of State for "
+    "the Home Department Yvette Cooper in their phone talks on October 10."
+)
+AGREEMENTS = (
+    "To further bilateral cooperation, he proposed the implementation of signed agreements, "
+    "including the Memorandum of Understanding (MoU) on Human Trafficking Prevention, the MoU on "
+    "Immigration Information Sharing, the MoU on Migration Issues, and the Joint Statement of "
+    "the third Vietnam-UK Migration and Immigration Dialogue."
+)
+
+
+@pytest.mark.parametrize(
+    ("question", "kind"),
+    [
+        ("Who did To Lam talk to?", "who"),
+        ("Which minister hosted Simon Ridley?", "who"),
+        ("When did Hung visit the UK?", "when"),
+        ("In what year was the MoU signed?", "when"),
+        ("Where was the third dialogue held?", "where"),
+        ("Which city hosted the dialogue?", "where"),
+        ("How many MoUs were signed?", "how_many"),
+        ("How much funding did the UK pledge?", "amount"),
+        ("Which agency does the Border Guard Command work with?", "org"),
+        ("Which MoUs did Quang propose to implement?", "agreement"),
+        ("Who did he meet when he visited London?", "who"),  # the earliest cue wins
+        ("When working with the police, what did he ask?", ""),  # the question proper
+        ("What did the two sides agree?", ""),
+    ],
+)
+def test_answer_kind(question: str, kind: str) -> None:
+    assert answer_kind(question) == kind
+
+
+@pytest.mark.parametrize(
+    ("question", "sentence", "expected"),
+    [
+        ("When did To Lam have a phone call with James Cleverly?", CALL,
+         ("On the afternoon of April 15, 2024", "DATE")),
+        ("Who did To Lam talk to on the phone?", CALL, ("James Cleverly", "PERSON")),
+        ("Where was To Lam during the call?", CALL, ("Hanoi", "GPE")),
+        ("When did Hung visit the UK?", VISIT, ("September 16-21", "DATE")),
+        ("Who led the delegation to the UK?", VISIT, ("Le Quoc Hung", "PERSON")),
+        ("Who did Le Quoc Hung hold talks with?", TALKS, ("Robert Jenrick", "PERSON")),
+        ("Which agency did the delegation visit?", TALKS, ("National Crime Agency", "ORG")),
+        ("Who hosted a reception for Simon Ridley?", RECEPTION, ("Luong Tam Quang", "PERSON")),
+        ("Who did Quang receive in Hanoi on March 4?", RECEPTION, ("Simon Ridley", "PERSON")),
+        ("When did Quang receive Ridley?", RECEPTION, ("March 4", "DATE")),
+        ("Where was the third dialogue held?", THIRD, ("Hanoi", "GPE")),
+        ("Which agency does the Border Guard Command work with?", MOU_2018,
+         ("UK Border Agency", "ORG")),
+        ("When was the MoU on human trafficking signed?", MOU_2018, ("November, 2018", "DATE")),
+        ("Who did Luong Tam Quang speak with on October 10?", PHONE_TALKS,
+         ("Yvette Cooper", "PERSON")),
+        ("Which agreements did Quang propose to implement?", AGREEMENTS,
+         ("the Memorandum of Understanding (MoU) on Human Trafficking Prevention", "AGREEMENT")),
+        ("How many people died?", "The earthquake killed 69,197 people in 2008.",
+         ("69,197", "CARDINAL")),
+    ],
+)  # fmt: skip
+def test_short_answer_finds_the_typed_phrase(
+    question: str, sentence: str, expected: tuple[str, str]
+) -> None:
+    sa = short_answer(question, sentence)
+    assert sa is not None
+    assert (sa.text, sa.label) == expected
+    assert sentence[sa.start : sa.end] == sa.text
+    assert sa.kind == answer_kind(question)
+
+
+@pytest.mark.parametrize(
+    ("question", "sentence"),
+    [
+        # the only person is the one the question names
+        ("Who was the Home Secretary during Hung's visit?", VISIT),
+        ("Who was the UK Home Secretary during Le Quoc Hung's September visit?", VISIT),
+        # the sentence holds nothing of the kind asked for
+        ("How many MoUs were signed?", AGREEMENTS),
+        ("Where did Simon Ridley study?", "Simon Ridley hailed the growing cooperation."),
+        ("When did the dialogue end?", "The dialogue ended with a joint statement."),
+        # a date is not a count, an ordinal is not a count
+        ("How many dialogues were held?", "The third dialogue was held on March 4, 2025."),
+        # a kind the module does not type
+        ("Why did the UK sign the agreement?", MOU_2018),
+    ],
+)
+def test_short_answer_declines(question: str, sentence: str) -> None:
+    assert short_answer(question, sentence) is None
+
+
+def test_named_in_folds_diacritics_and_name_parts() -> None:
+    assert named_in("Lương Tam Quang", "What did Quang say?", "PERSON")
+    assert named_in("Luong Tam Quang", "What did LƯƠNG say?", "PERSON")
+    assert not named_in("Simon Ridley", "What did Quang say?", "PERSON")
+    # other kinds need all their distinctive words: a year adds to a month
+    assert not named_in("November, 2018", "What was signed in November?", "DATE")
+    assert named_in("UK Home Office", "Which agency did the Home Office send?", "ORG")
+
+
+def test_nearest_candidate_to_the_question_words_wins() -> None:
+    sentence = "Alice Moore met Bob Stone in Paris, while Carol Diaz stayed in Rome."
+    assert short_answer("Who stayed in Rome?", sentence).text == "Carol Diaz"
+    assert short_answer("Who met Bob Stone?", sentence).text == "Alice Moore"
+
+
+def test_pattern_entities_types_titles_and_names() -> None:
+    ents = [(e.text, e.label) for e in pattern_entities(PHONE_TALKS)]
+    assert ents == [
+        ("Minister of Public Security Sen. Lieut. Gen.", "ROLE"),
+        ("Lương Tam Quang", "PERSON"),
+        ("Secretary of State for the Home Department", "ROLE"),
+        ("Yvette Cooper", "PERSON"),
+        ("October 10", "DATE"),
+    ]
+
+
+def test_pattern_entities_agreements_end_at_the_clause() -> None:
+    ents = [(e.text, e.label) for e in pattern_entities(AGREEMENTS) if e.label == "AGREEMENT"]
+    assert ents == [
+        ("the Memorandum of Understanding (MoU) on Human Trafficking Prevention", "AGREEMENT"),
+        ("the MoU on Immigration Information Sharing", "AGREEMENT"),
+        ("the MoU on Migration Issues", "AGREEMENT"),
+        ("the Joint Statement of the third Vietnam-UK Migration and Immigration Dialogue",
+         "AGREEMENT"),
+    ]  # fmt: skip
+
+
+def test_pattern_entities_numbers_dates_ordinals() -> None:
+    text = "In 2023, 12 officers and three experts met for the 2nd time; costs were $5 million."
+    ents = [(e.text, e.label) for e in pattern_entities(text)]
+    assert ents == [
+        ("2023", "DATE"),
+        ("12", "CARDINAL"),
+        ("three", "CARDINAL"),
+        ("2nd", "ORDINAL"),
+        ("$5 million", "MONEY"),
+    ]
+
+
+def test_vietnamese_names_without_diacritics() -> None:
+    text = "Minister To Lam said that Prime Minister Pham Minh Chinh's visit mattered."
+    people = [e.text for e in pattern_entities(text) if e.label == "PERSON"]
+    assert people == ["To Lam", "Pham Minh Chinh"]
+
+
+def test_entities_roundtrip_json_and_spans() -> None:
+    ents = sentence_entities([CALL, VISIT], method="patterns")
+    data = json.loads(json.dumps([[e.to_dict() for e in row] for row in ents]))
+    back = [[Entity.from_dict(d) for d in row] for row in data]
+    assert back == ents
+    for text, row in zip([CALL, VISIT], back):
+        assert all(text[e.start : e.end] == e.text for e in row)
+
+
+def test_precomputed_entities_are_used() -> None:
+    ents = [Entity("Somebody Else", 0, 13, "PERSON")]
+    sa = short_answer("Who came?", "Somebody Else came.", ents)
+    assert sa == ShortAnswer("Somebody Else", 0, 13, "who", "PERSON")
+
+
+def test_unknown_method_is_an_error() -> None:
+    with pytest.raises(ValueError, match="unknown entity method 'bert'"):
+        sentence_entities(["x"], method="bert")
+
+
+@pytest.mark.integration
+def test_spacy_entities_are_spans_of_the_sentence() -> None:
+    # loading spaCy costs seconds on a busy 2-core machine: an integration test
+    spacy_rows = sentence_entities([CALL, RECEPTION], method="spacy")
+    assert ("James Cleverly", "PERSON") in [(e.text, e.label) for e in spacy_rows[0]]
+    assert ("Simon Ridley", "PERSON") in [(e.text, e.label) for e in spacy_rows[1]]
+    hybrid = sentence_entities([CALL], method="hybrid")[0]
+    # patterns win where both see something: the whole date with its time of day
+    assert ("On the afternoon of April 15, 2024", "DATE") in [(e.text, e.label) for e in hybrid]
+    for text, row in zip([CALL, RECEPTION], spacy_rows):
+        assert all(text[e.start : e.end] == e.text for e in row)
+
+
+@pytest.mark.parametrize(
+    ("question", "kind"),
+    [
+        # a later "when" asks nothing when the question opens with another question word
+        ("Which edition of the dialogue had concluded when Quang received Ridley?", ""),
+        ("Which Minister of State was expected to visit Vietnam?", "who"),  # not "which state"
+        ("What kind of programmes will the two sides carry out?", ""),
+        ("Among whom did Quang suggest more exchanges?", "who"),
+        ("Beyonce met with whom's family?", "who"),  # no opening question word: any cue
+    ],
+)
+def test_answer_kind_follows_the_opening_question_word(question: str, kind: str) -> None:
+    assert answer_kind(question) == kind
+
+
+def test_who_without_a_title_may_be_answered_by_an_organisation() -> None:
+    sentence = (
+        "Also on the same day, Vietnam’s Ministry of Public Security and the UK Home Office "
+        "co-hosted the third Vietnam-UK Migration and Immigration Dialogue."
+    )
+    sa = short_answer("Who co-hosted the dialogue with the UK Home Office?", sentence)
+    assert (sa.text, sa.label) == ("Ministry of Public Security", "ORG")
+    # asking for an office holder is not answered by a ministry
+    assert short_answer("Who was the Home Secretary at the dialogue?", sentence) is None
+
+
+def test_lowercase_agreement_on_something_is_named() -> None:
+    sentence = (
+        "Hung suggested the two sides soon negotiate and sign an agreement on the extradition "
+        "of criminals to complete the legal corridor."
+    )
+    sa = short_answer("What agreement did Hung suggest?", sentence)
+    assert sa.text == "an agreement on the extradition of criminals to complete the legal corridor"
+
+
+def test_two_names_after_a_title() -> None:
+    sentence = (
+        "Visiting the NCA, Deputy Minister Le Quoc Hung and Rob Jones, Director General for "
+        "Operations at the NCA, committed to working closely."
+    )
+    people = [e.text for e in pattern_entities(sentence) if e.label == "PERSON"]
+    assert people == ["Le Quoc Hung", "Rob Jones"]
+    assert short_answer("Who did Hung meet at the NCA?", sentence).text == "Rob Jones"
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    st.lists(
+        st.sampled_from(
+            ["Minister", "To", "Lam", "of", "the", "UK", "Home", "Office", "and", "met", "in",
+             "Hanoi", "on", "April", "15,", "2024", "3", "first", "MoU", "on", "trade", ".",
+             "Lương", "Tam", "Quang's", "(MPS)", "Sen.", "Lt.", "Gen.", "£5", "million"]
+        ),
+        max_size=25,
+    )
+)  # fmt: skip
+def test_pattern_entities_are_disjoint_spans_of_the_text(tokens: list[str]) -> None:
+    text = " ".join(tokens)
+    ents = pattern_entities(text)
+    assert all(text[e.start : e.end] == e.text and e.text for e in ents)
+    assert all(a.end <= b.start for a, b in zip(ents, ents[1:]))
