@@ -304,16 +304,12 @@ def test_huge_version_name_in_current_fails_cleanly_and_is_repaired(built):
     assert proc.returncode == 0, proc.stderr[-500:]
 
 
-@pytest.mark.xfail(
-    strict=False,
-    reason="fixed on branch milvus (ONNX export in the user cache with sha256 sidecars, "
-    "re-exported when damaged); passes once that branch is merged, then drop this marker",
-)
 @pytest.mark.integration
 def test_truncated_onnx_export_is_detected(tmp_path, monkeypatch):
     from qa.embedding import get_encoder
+    from qa.onnx_encoder import default_cache_dir
 
-    src = Path(os.environ["QA_MODEL_CACHE"])
+    src = default_cache_dir()  # the machine's shared export cache (``make test`` fills it)
     cache = tmp_path / "models"
     get_encoder(None, "onnx-int8", cache_dir=src).encode(["warm the shared export"])
     shutil.copytree(src, cache)
