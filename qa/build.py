@@ -16,6 +16,7 @@ import time
 from collections.abc import Callable, Sequence
 from concurrent.futures import Future
 from dataclasses import asdict, dataclass, field, fields, replace
+from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
@@ -47,6 +48,7 @@ PIPELINE_VERSION = 3
 # Extraction runs spaCy's NER (qa.structure); patterns alone miss places and people named
 # without a title. bench/build_structure.py measures both and the build time they add.
 STRUCTURE_NER = True
+STRUCTURE_CACHE = 4  # structures remembered per process (a few corpora; each ~0.1-1 MB)
 
 
 def factory_string(n: int) -> str:
@@ -476,6 +478,16 @@ def _encode_with_cache(
     return out, keys, len(unique)
 
 
+@lru_cache(maxsize=STRUCTURE_CACHE)
+def extract_cached(documents: tuple[Document, ...], ner: bool) -> Structure:
+    """``qa.structure.extract``, remembered for the last few sets of documents.
+
+    Extraction is deterministic on the cleaned documents, so a rebuild of the same documents
+    (``--force``, a settings change, a test suite building the corpus again) reuses it.
+    """
+    return extract(documents, ner=ner)
+
+
 def start_structure(documents: Sequence[Document]) -> Future[Structure]:
     """Extract the structure (``qa.structure.extract``) of the cleaned documents in a thread.
 
@@ -489,7 +501,7 @@ def start_structure(documents: Sequence[Document]) -> Future[Structure]:
         if not future.set_running_or_notify_cancel():
             return
         try:
-            future.set_result(extract(docs, ner=STRUCTURE_NER))
+            future.set_result(extract_cached(docs, STRUCTURE_NER))
         except BaseException as exc:  # handed to the build, which raises it
             future.set_exception(exc)
 

@@ -57,7 +57,7 @@ _ROUTE_RULES: tuple[tuple[str, re.Pattern[str]], ...] = tuple(
         # "Who did To Lam talk to?": a name (not "the delegation"), at most a short tail.
         (
             "counterparts",
-            r"^who (?:did|has|have|had) (?P<who>(?!the |a |an |his |her |their )[\w'-]+(?: [\w'-]+){0,3}?) (?:talk|speak|spoke|meet|met|call|phone|hold talks|held talks|receive|host)\w*(?: (?:to|with))?(?: [\w'-]+){0,3}\s*\??$",
+            r"^who (?:did|has|have|had) (?P<who>(?!(?:the|a|an|his|her|their|he|she|they|it|we|you|i|this|that|these|those) )[\w'-]+(?: [\w'-]+){0,3}?) (?:talk|speak|spoke|meet|met|call|phone|hold talks|held talks|receive|host)\w*(?: (?:to|with))?(?: [\w'-]+){0,3}\s*\??$",
         ),
         (
             "recurring_agreements",
