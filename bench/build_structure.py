@@ -13,12 +13,19 @@ reused) in four ways, in rotating order so machine noise falls on all alike:
 spaCy is loaded once before the rounds, as in a process that builds more than once; the cold
 load is timed separately and reported, since a first build in a fresh process pays it (in the
 thread, overlapped with encoding). Prints the median seconds per way and the deltas to ``none``.
+
+With ``--baseline DIR`` (a checkout of the code before extraction, e.g. ``git archive``d into
+``DIR``), it also times whole ``qa index`` processes side by side, this checkout against
+``DIR``, each into a fresh folder with the ONNX export shared: what a user waits for, with
+Python start-up, imports and spaCy's cold load included.
 """
 
 from __future__ import annotations
 
 import argparse
+import os
 import statistics
+import subprocess
 import sys
 import tempfile
 import time
@@ -72,11 +79,41 @@ def one_build(way: str, corpus: Path, encoder: object, work: Path) -> float:
         build.start_structure, build.STRUCTURE_NER = real_start, real_ner
 
 
+def process_rounds(baseline: Path, corpus: Path, rounds: int, backend: str) -> None:
+    """Whole ``qa index`` processes: this checkout against ``baseline``, alternating."""
+    with tempfile.TemporaryDirectory(prefix="qa-build-proc-") as tmp:
+        work = Path(tmp)
+        env = dict(os.environ, QA_MODEL_CACHE=str(work / ".models"), QA_BACKEND=backend)
+        times: dict[str, list[float]] = {"before": [], "now": []}
+        code = {"before": baseline, "now": ROOT}
+
+        def run(name: str) -> float:
+            out = Path(tempfile.mkdtemp(dir=work))
+            cmd = [sys.executable, "-m", "qa.cli", "index", "--corpus", str(corpus),
+                   "--index", str(out / "index")]  # fmt: skip
+            t0 = time.perf_counter()
+            subprocess.run(cmd, check=True, capture_output=True, cwd=code[name],
+                           env=dict(env, PYTHONPATH=str(code[name])))  # fmt: skip
+            return time.perf_counter() - t0
+
+        run("now")  # the ONNX export, outside the timings
+        for r in range(rounds):
+            for name in ("before", "now") if r % 2 == 0 else ("now", "before"):
+                times[name].append(run(name))
+    base = statistics.median(times["before"])
+    print(f"\n`qa index` processes, {corpus}:")
+    for name in ("before", "now"):
+        med = statistics.median(times[name])
+        runs = " ".join(f"{t:.2f}" for t in times[name])
+        print(f"{name:10} {med:9.2f} {med - base:+8.2f}  {runs}")
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--corpus", default=str(ROOT / "corpus"))
     ap.add_argument("--rounds", type=int, default=3)
     ap.add_argument("--backend", default="onnx-int8")
+    ap.add_argument("--baseline", type=Path, help="code before extraction, to time processes")
     args = ap.parse_args()
     with tempfile.TemporaryDirectory(prefix="qa-build-structure-") as tmp:
         work = Path(tmp)
@@ -97,6 +134,9 @@ def main() -> None:
         med = statistics.median(times[way])
         runs = " ".join(f"{t:.2f}" for t in times[way])
         print(f"{way:10} {med:9.2f} {med - base:+8.2f}  {runs}")
+    if args.baseline:
+        process_rounds(args.baseline.resolve(), Path(args.corpus).resolve(), args.rounds,
+                       args.backend)  # fmt: skip
 
 
 if __name__ == "__main__":
