@@ -30,7 +30,7 @@ from qa.fileio import file_sha256
 from qa.fusion import FusionSettings
 from qa.lexical import LexicalIndex
 from qa.store import VersionWriter, build_lock, check_space, current_version, write_jsonl
-from qa.structure import STRUCTURE_FILE, Structure, extract
+from qa.structure import STRUCTURE_FILE, Structure, extract, preload
 from qa.types import DocMeta, Document, Dropped, Paragraph, Passage
 
 FLAT_MAX = 50_000  # above this many passages the default FAISS index is approximate
@@ -486,6 +486,12 @@ def extract_cached(documents: tuple[Document, ...], ner: bool) -> Structure:
     (``--force``, a settings change, a test suite building the corpus again) reuses it.
     """
     return extract(documents, ner=ner)
+
+
+def preload_structure() -> None:
+    """Start loading what extraction needs (spaCy) in the background; call before the encoder."""
+    if STRUCTURE_NER:
+        preload()
 
 
 def start_structure(documents: Sequence[Document]) -> Future[Structure]:

@@ -24,6 +24,7 @@ from qa.build import (
     BuildSummary,
     build_version,
     document_from_dict,
+    preload_structure,
     stale_reason,
 )
 from qa.chunking import ChunkSettings
@@ -413,6 +414,10 @@ def _build(
     backend: str | None = None,
     **options: Any,
 ) -> Index:
+    # spaCy loads while the encoder does. Unconditional: finding out whether the build will
+    # keep the current version needs the encoder's model id (and hashes the corpus); when it
+    # does, the load only warms the process for its next build.
+    preload_structure()
     encoder = encoder or get_encoder(model, backend, cache_dir=index_path / MODEL_CACHE)
     summary = build_version(corpus, index_path, encoder, build, **options)
     return _read(index_path, encoder, summary=summary)
