@@ -74,8 +74,10 @@ def _filtered(
 def structure_answer(question: str, found: StructuredAnswer, rows: list[Row]) -> Answer:
     """The rows of a structured answer as an ``Answer`` (``path="structure"``)."""
     citations, numbers = numbered_citations([r.citations for r in rows])
+    # The count answers "how many ..." and tells a reader the list is complete as extracted.
+    heading = f"{found.heading} ({len(rows)})"
     text = structured_markdown(
-        found.heading, [(r.date_label, r.text, r.citations) for r in rows], citations, numbers
+        heading, [(r.date_label, r.text, r.citations) for r in rows], citations, numbers
     )
     return Answer(
         question=question,

@@ -286,7 +286,7 @@ def test_a_timeline_question_takes_the_structure_path(fake_index):
     ans = fake_index.answer("List the meetings in chronological order")
     assert (ans.path, ans.route, ans.answerable) == ("structure", "timeline", True)
     lines = ans.text.splitlines()
-    assert lines[0] == "**Events in date order**"
+    assert lines[0] == "**Events in date order \\(17\\)**"
     bullets = [x for x in lines if x.startswith("- **")]
     assert len(bullets) == len(fake_index.timeline()) == len(ans.sentences)
     assert bullets[12].startswith("- **2024-04-15**: Phone call, with To Lam")
