@@ -96,6 +96,8 @@ def cmd_ask(args: argparse.Namespace) -> int:
         return 0
     if ans.rewritten:
         print(f"(searched for: {ans.query})")
+    if ans.path == "structure":
+        print(f"(answered from the extracted structure: {ans.route})")
     print(ans.text)
     return 0
 

@@ -308,8 +308,8 @@ def _people(q: str, s: Structure) -> tuple[str, list[Row]]:
         )
         rows.append(Row(first, False, text, _cites(e.mentions)))
     rows.sort(key=lambda r: (r.date == "", r.date, r.text))
-    who = {"UK": "UK ", "VN": "Vietnamese "}.get(side, "")
-    return f"{who}people named in the articles".capitalize(), rows
+    who = {"UK": "UK people", "VN": "Vietnamese people"}.get(side, "People")
+    return f"{who} named in the articles", rows
 
 
 def _organisations(q: str, s: Structure) -> tuple[str, list[Row]]:

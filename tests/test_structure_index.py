@@ -298,6 +298,18 @@ def test_a_timeline_question_takes_the_structure_path(fake_index):
     assert ans.to_dict()["path"] == "structure"
 
 
+def test_cli_ask_says_which_path_answered(fake_index):
+    r = run_cli("ask", "which UK officials are mentioned?", "--index", str(fake_index.path))
+    assert r.returncode == 0, r.stderr
+    assert r.stdout.splitlines()[:2] == [
+        "(answered from the extracted structure: people)",
+        "**UK people named in the articles \\(7\\)**",
+    ]
+    r = run_cli("ask", "which UK officials are mentioned?", "--index", str(fake_index.path),
+                "--json")  # fmt: skip
+    assert (json.loads(r.stdout)["path"], json.loads(r.stdout)["route"]) == ("structure", "people")
+
+
 def test_a_fact_question_takes_the_sentence_path(fake_index):
     ans = fake_index.answer("When was the phone call between To Lam and James Cleverly?")
     assert (ans.path, ans.route) == ("sentences", "")
