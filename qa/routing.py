@@ -33,13 +33,13 @@ def answer(
     """Answer ``question`` from the structure when it asks for one, else from sentences.
 
     ``options`` are ``qa.answering.answer``'s; ``doc_ids`` and ``date_from``/``date_to`` also
-    filter the structured rows. Given ``passages`` (an answer over passages already chosen),
-    the sentence path is always taken.
+    filter the structured rows. ``passages`` (retrieved ahead, as an evaluation does) feed only
+    the sentence path: a structured answer rests on the whole corpus's structure.
     """
     from qa.answering import answer as sentence_answer
 
     q = check_question(question)
-    if route(q) is not None and options.get("passages") is None:
+    if route(q) is not None:
         found = structured_answer(q, index.structure)
         rows = _filtered(found.rows, options.get("doc_ids"), options.get("date_from"),
                          options.get("date_to"))  # fmt: skip

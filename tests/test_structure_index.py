@@ -310,6 +310,14 @@ def test_cli_ask_says_which_path_answered(fake_index):
     assert (json.loads(r.stdout)["path"], json.loads(r.stdout)["route"]) == ("structure", "people")
 
 
+def test_passages_retrieved_ahead_do_not_change_the_path(fake_index):
+    """qa.evaluation hands the retrieved passages in; the routed question still takes the
+    structure path, so `qa eval` measures what users get."""
+    q = "what happened in september 2023?"
+    ahead = fake_index.retrieve(q, k=5)
+    assert fake_index.answer(q, passages=ahead).path == "structure"
+
+
 def test_a_fact_question_takes_the_sentence_path(fake_index):
     ans = fake_index.answer("When was the phone call between To Lam and James Cleverly?")
     assert (ans.path, ans.route) == ("sentences", "")
