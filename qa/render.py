@@ -134,9 +134,8 @@ def structured_markdown(
     lines = [f"**{md_escape(heading)}**", ""]
     for (label, text, cited), nums in zip(rows, numbers):
         quotes = " ".join(f"“{md_escape(p.text)}” [{n}]" for p, n in zip(cited, nums))
-        lines.append(
-            f"- **{md_escape(label)}**: {md_escape(text)}" + (f" — {quotes}" if quotes else "")
-        )
+        head = f"**{md_escape(label)}**: " if label else ""  # an undated name needs no label
+        lines.append(f"- {head}{md_escape(text)}" + (f" — {quotes}" if quotes else ""))
     lines += ["", SOURCES_HEADING]
     lines.extend(f"{source_line(n, p)}  " for n, p in enumerate(citations, 1))
     return "\n".join(lines).rstrip()

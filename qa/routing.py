@@ -25,6 +25,7 @@ if TYPE_CHECKING:
 # answers (qa.answering.THRESHOLD is 0.40), so confidence-ranked reports keep it with them.
 STRUCTURE_CONFIDENCE = 0.9
 PATHS = ("sentences", "structure")
+LISTING_ROUTES = ("people", "organisations", "agreements", "recurring_agreements")
 
 
 def answer(
@@ -76,8 +77,11 @@ def structure_answer(question: str, found: StructuredAnswer, rows: list[Row]) ->
     citations, numbers = numbered_citations([r.citations for r in rows])
     # The count answers "how many ..." and tells a reader the list is complete as extracted.
     heading = f"{found.heading} ({len(rows)})"
+    # Lists of names or agreements are not events: an undated row there needs no date label.
+    listing = found.route in LISTING_ROUTES
+    labels = [r.date_label if r.date or not listing else "" for r in rows]
     text = structured_markdown(
-        heading, [(r.date_label, r.text, r.citations) for r in rows], citations, numbers
+        heading, [(lab, r.text, r.citations) for lab, r in zip(labels, rows)], citations, numbers
     )
     return Answer(
         question=question,
@@ -87,7 +91,7 @@ def structure_answer(question: str, found: StructuredAnswer, rows: list[Row]) ->
         answerable=True,
         confidence=STRUCTURE_CONFIDENCE,
         query=question,
-        sentences=tuple(f"{r.date_label}: {r.text}" for r in rows),
+        sentences=tuple(f"{lab}: {r.text}" if lab else r.text for lab, r in zip(labels, rows)),
         supports=tuple(numbers),
         path="structure",
         route=found.route,

@@ -355,3 +355,26 @@ def test_the_team_question_sets_are_not_routed(name):
             ]
             routed += [q for q in turns if q and route(q)]
     assert routed == []
+
+
+@pytest.mark.parametrize(
+    ("question", "expected"),
+    [
+        ("what changed between 2023 and 2024", "change"),
+        ("When did the meetings happen?", "timeline"),
+        ("Which organisations from vietnam are mentioned", "organisations"),
+        ("which officials from the uk side are mentioned", "people"),
+        ("Which UK official did To Lam speak with?", None),  # one fact, not a list
+        ("What did the UK side propose?", None),
+    ],
+)
+def test_routes_of_phrasings_users_type(question, expected):
+    assert route(question) == expected
+
+
+def test_an_organisation_list_has_no_date_labels(fake_index):
+    ans = fake_index.answer("Which organisations from vietnam are mentioned")
+    assert (ans.path, ans.route) == ("structure", "organisations")
+    bullets = [x for x in ans.text.splitlines() if x.startswith("- ")]
+    assert bullets[0].startswith("- Border Guard Academy \\(VN\\) — “")
+    assert not any("date not stated" in b for b in bullets)
