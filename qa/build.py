@@ -136,6 +136,8 @@ class BuildSummary:
     reused: int
     seconds: float
     rebuilt: bool = True
+    # What extraction found (qa.structure): events, entities, agreements; {} before issue 12.
+    structure: dict[str, int] = field(default_factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-ready summary."""
@@ -165,6 +167,10 @@ class BuildSummary:
             f"embedded: {self.embedded} new, {self.reused} reused from cache",
             f"time: {self.seconds:.2f} s",
         ]
+        if self.structure:
+            c = self.structure
+            out.insert(-1, f"structure: {c.get('events', 0)} events, {c.get('entities', 0)} "
+                       f"people, organisations and places, {c.get('agreements', 0)} agreements")  # fmt: skip
         if not self.rebuilt:
             out.insert(
                 0, "unchanged: the corpus and settings match the current index (--force rebuilds)"
@@ -561,7 +567,9 @@ def write_version(
     return kind
 
 
-def make_summary(ingested: Ingested, vecs: Embedded, seconds: float) -> BuildSummary:
+def make_summary(
+    ingested: Ingested, vecs: Embedded, seconds: float, structure: Structure | None = None
+) -> BuildSummary:
     """The counts of a build that wrote a new version."""
     return BuildSummary(
         documents=len(ingested.documents),
@@ -574,6 +582,13 @@ def make_summary(ingested: Ingested, vecs: Embedded, seconds: float) -> BuildSum
         embedded=vecs.embedded,
         reused=vecs.reused,
         seconds=round(seconds, 3),
+        structure={
+            "events": len(structure.events),
+            "entities": len(structure.entities),
+            "agreements": len(structure.agreements),
+        }
+        if structure is not None
+        else {},
     )
 
 
@@ -658,7 +673,7 @@ def build_version(
         writer = VersionWriter(index_path)
         try:
             factory = write_version(writer, ingested, vecs, settings, structure)
-            summary = make_summary(ingested, vecs, time.perf_counter() - t0)
+            summary = make_summary(ingested, vecs, time.perf_counter() - t0, structure)
             writer.publish(make_manifest(corpus, state, encoder, settings, factory, summary))
         except OSError as exc:
             writer.abort()

@@ -47,6 +47,14 @@ def test_the_build_writes_a_checksummed_structure(fake_index):
     assert entry["bytes"] < 60_000
 
 
+def test_the_build_summary_counts_what_was_extracted(fake_index):
+    assert fake_index.summary.structure == {"events": 17, "entities": 31, "agreements": 8}
+    assert "structure: 17 events, 31 people, organisations and places, 8 agreements" in (
+        fake_index.summary.lines()
+    )
+    assert fake_index.manifest["summary"]["structure"]["events"] == 17
+
+
 def test_a_damaged_structure_fails_its_checksum(fake_index, fake_encoder):
     path = _version(fake_index) / STRUCTURE_FILE
     path.write_text(path.read_text(encoding="utf-8")[:-40], encoding="utf-8")
