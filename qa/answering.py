@@ -11,16 +11,26 @@ import math
 import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import TYPE_CHECKING
 
 import numpy as np
 
 from qa.chunking import passage_sentences
+from qa.constraints import Constraint, closest_match_message, extract_constraints, indirect, unmet
 from qa.lexical import fold, tokenize, words
+from qa.phrases import (
+    KIND_LABELS,
+    ShortAnswer,
+    answer_kind,
+    named_in,
+    sentence_entities,
+    short_answer,
+)
 from qa.questions import check_question
-from qa.render import answer_markdown, declined_markdown
+from qa.render import answer_markdown, closest_markdown, declined_markdown
 from qa.text import entities
-from qa.types import Answer, Passage
+from qa.types import Answer, Item, Passage, Short
 
 if TYPE_CHECKING:
     from qa.index import Index
@@ -194,6 +204,7 @@ class Candidate:
 
     passage: int  # position in the retrieved list
     sentence: str
+    start: int  # offset of the sentence in its passage's text
     vector_row: int
     semantic: float
     overlap: float
@@ -272,7 +283,7 @@ def score_sentences(
     kind = question_type(query)
     rows = index.row_by_id
     top_score = passages[0].score if passages else 1.0
-    pool: list[tuple[int, str, float, int, set[str]]] = []
+    pool: list[tuple[int, int, str, float, int, set[str]]] = []
     for pi, p in enumerate(passages):
         row = rows.get(p.passage_id)
         sents = passage_sentences(p)
@@ -284,13 +295,13 @@ def score_sentences(
             vecs = index.encoder.encode([s for _, _, s in sents])
             vrows = [-1] * len(sents)
         sims = vecs @ qvec if len(sents) else np.zeros(0)
-        for (_, _, sent), sim, vr in zip(sents, sims, vrows):
-            pool.append((pi, sent, float(sim), vr, set(tokenize(sent))))
+        for (start, _, sent), sim, vr in zip(sents, sims, vrows):
+            pool.append((pi, start, sent, float(sim), vr, set(tokenize(sent))))
     weight = {t: idf.get(t, default_idf) for t in q_terms}
     total = sum(weight.values()) or 1.0
     passage_terms = [set(tokenize(p.text)) for p in passages]
     out: list[Candidate] = []
-    for pi, sent, sim, vr, toks in pool:
+    for pi, start, sent, sim, vr, toks in pool:
         p = passages[pi]
         hit = sum(w for t, w in weight.items() if t in toks)
         ctx = sum(w for t, w in weight.items() if t not in toks and t in passage_terms[pi])
@@ -299,7 +310,7 @@ def score_sentences(
         prior = p.score / top_score if top_score > 0 else 0.0
         w_sim, w_ov, w_tm, w_prior = SENTENCE_WEIGHTS
         score = w_sim * sim + w_ov * ov + w_tm * tm + w_prior * prior
-        out.append(Candidate(pi, sent, vr, sim, ov, tm, score))
+        out.append(Candidate(pi, sent, start, vr, sim, ov, tm, score))
     out.sort(key=lambda c: -c.score)
     return out
 
@@ -384,14 +395,147 @@ MAX_SENTENCES = 3  # an answer quotes one to three sentences (see the module doc
 
 
 @dataclass(frozen=True)
+class Check:
+    """A candidate sentence judged against the whole question.
+
+    ``unmet`` are the question's constraints that neither the sentence nor its article meets;
+    ``short`` is the phrase of the asked kind the sentence gives (offsets in the sentence),
+    ``None`` when it gives none or the question asks for no kind.
+    """
+
+    candidate: Candidate
+    unmet: tuple[Constraint, ...]
+    short: ShortAnswer | None
+
+    def passes(self, kind: str) -> bool:
+        """Every constraint met and, for a typed question, a typed phrase the question lacks."""
+        return not self.unmet and (not kind or self.short is not None)
+
+
+@dataclass(frozen=True)
 class Selection:
-    """The sentences chosen for an answer, with the candidates and scores they came from."""
+    """The sentences chosen for an answer, with the candidates and scores they came from.
+
+    ``closest`` is set when no candidate meets the whole question: the best one, shown as a
+    "closest match" with ``chosen`` empty.
+    """
 
     chosen: tuple[Candidate, ...]
     vectors: tuple[np.ndarray, ...]
     candidates: tuple[Candidate, ...]
     kind: str
     confidence: float
+    answer_kind: str = ""
+    checks: tuple[Check, ...] = ()
+    closest: Check | None = None
+    is_list: bool = False
+
+
+# Candidates judged against the question's constraints and kind: the ones scoring at least
+# this share of the best, at most MAX_CHECKED of them. Chosen on hard-dev (tests/data), where
+# the sentence that answers a constrained question often ranks second to fifth behind one
+# about a similar event.
+CHECK_RATIO = 0.6
+MAX_CHECKED = 12
+MAX_LIST_SENTENCES = 5  # a list answer quotes every sentence that gives items, up to this
+
+# "Which MoUs ...", "what topics ...", "list ...", "name every ...": the answer is a list.
+_LIST_CUE = re.compile(
+    r"^\s*(?:list|name (?:all|every|each|the))\b|\b(?:all|every|each) (?:the )?[\w'’-]+s\b"
+    r"|\b(?:which|what)\s+(?:(?:were|are)\s+(?:the\s+)?)?(?:[\w'’-]+\s+){0,2}?"
+    r"(?:[\w'’-]{2,}(?<!ss)s|memoranda|people|criteria|media)\b",
+    re.I,
+)
+_NOT_PLURAL = {
+    "was", "is", "has", "does", "this", "his", "its", "us", "across", "as", "thus", "plus",
+    "bus", "news", "status", "process", "focus", "campus", "yes", "uk's", "series",
+}  # fmt: skip
+
+
+def is_list_question(question: str) -> bool:
+    """Whether the question asks for several items ("Which MoUs ...", "list ...")."""
+    for m in _LIST_CUE.finditer(question):
+        last = m.group(0).split()[-1].lower()
+        if last not in _NOT_PLURAL:
+            return True
+    return False
+
+
+# "when and where did ...", "who ..., and when ...": the kinds asked after the first.
+_SECOND_PART = re.compile(
+    r"(?:,\s*|\s+)and\s+((?:in\s+)?(?:what|which|who|whom|when|where|how)\b.*)$", re.I
+)
+
+
+def extra_kinds(question: str) -> list[tuple[str, str]]:
+    """The later parts of a two-part question as ``(kind, part)`` (empty for one part)."""
+    m = re.match(r"^\s*(when|where|who)\s+and\s+(when|where|who)\b(.*)$", question, re.I)
+    if m:
+        return [(answer_kind(f"{m.group(2)} {m.group(3)}"), f"{m.group(2)} {m.group(3)}")]
+    m = _SECOND_PART.search(question)
+    if not m:
+        return []
+    part = m.group(1)
+    return [(answer_kind(part), part)]
+
+
+def first_kind(question: str) -> str:
+    """The kind the first part of the question asks for ("When ..., and who ...?": when)."""
+    m = re.match(r"^\s*(when|where|who)\s+and\s+(?:when|where|who)\b", question, re.I)
+    if m:
+        return answer_kind(m.group(1) + question[m.end() :])
+    m = _SECOND_PART.search(question)
+    if m and m.start() > 0:
+        return answer_kind(question[: m.start()]) or answer_kind(question)
+    return answer_kind(question)
+
+
+def _articles(index: Index, passages: Sequence[Passage]) -> dict[str, str]:
+    """The whole text of each retrieved passage's article: constraints are met at article
+    scope (a question names the event its answer's paragraph leaves implicit)."""
+    want = {p.doc_id for p in passages}
+    return {
+        d.doc_id: "\n".join(par.text for par in d.paragraphs)
+        for d in index.documents
+        if d.doc_id in want
+    }
+
+
+def check_candidates(
+    question: str,
+    query: str,
+    cands: Sequence[Candidate],
+    passages: Sequence[Passage],
+    articles: dict[str, str],
+    kind: str,
+) -> list[Check]:
+    """Judge the leading candidates (see ``CHECK_RATIO``) against the question."""
+    if not cands:
+        return []
+    constraints = extract_constraints(question)
+    floor = CHECK_RATIO * cands[0].score
+    out: list[Check] = []
+    for c in cands[:MAX_CHECKED]:
+        if c.score < floor and out:
+            break
+        p = passages[c.passage]
+        context = articles.get(p.doc_id, p.text)
+        missing = unmet(constraints, c.sentence, context, date=p.date)
+        # The query names what the question leans on ("his guest" after "who is Chien"), so
+        # a follow-up's context does not count as a new answer either.
+        found = short_answer(query, c.sentence, _entities(c.sentence), kind=kind) if kind else None
+        out.append(Check(c, missing, found))
+    return out
+
+
+@lru_cache(maxsize=4096)
+def _entity_cache(sentence: str) -> tuple:
+    return tuple(sentence_entities([sentence])[0])
+
+
+def _entities(sentence: str) -> list:
+    """The sentence's typed phrases (patterns), cached: the corpus's sentences recur."""
+    return list(_entity_cache(sentence))
 
 
 def answer(
@@ -414,20 +558,29 @@ def answer(
     rewritten = query != q
     if passages is None:
         passages = index.retrieve(
-            query, k=max(k, 5), doc_ids=doc_ids, date_from=date_from, date_to=date_to
+            search_query(q, query), k=max(k, 5), doc_ids=doc_ids, date_from=date_from,
+            date_to=date_to,
         )
         if cited_docs and rewritten:
             passages = _prefer(passages, cited_docs)
     passages = list(passages)[: max(k, 1)]
     sel = select_sentences(index, q, query, passages)
     if not sel.chosen:
+        if sel.closest is not None:
+            return _closest(q, query, rewritten, passages, sel)
         return _declined(q, query, rewritten, passages, sel.confidence)
     citations, cite_no, supports = assign_citations(index, sel, passages)
     note = _date_note(sel.chosen[0], passages, cite_no) if sel.kind == "when" else ""
     sentences = tuple(c.sentence.strip() for c in sel.chosen)
+    short = _short(sel, cite_no)
+    items = _items(q, query, sel, cite_no) if sel.is_list else ()
     return Answer(
         question=q,
-        text=answer_markdown(sentences, supports, citations, note),
+        text=answer_markdown(
+            sentences, supports, citations, note,
+            short=(short.text, short.citation) if short else None,
+            items=[(i.text, i.citation) for i in items],
+        ),
         citations=tuple(citations),
         passages=tuple(passages),
         answerable=True,
@@ -436,19 +589,98 @@ def answer(
         rewritten=rewritten,
         sentences=sentences,
         supports=tuple(supports),
+        short=short,
+        items=items,
+    )  # fmt: skip
+
+
+def _short(sel: Selection, cite_no: dict[int, int]) -> Short | None:
+    """The lead sentence's short answer, its span moved into the cited passage."""
+    lead = sel.chosen[0]
+    found = next((ck.short for ck in sel.checks if ck.candidate is lead), None)
+    if found is None:
+        return None
+    start = lead.start + found.start
+    return Short(
+        found.text, start, start + len(found.text), cite_no[lead.passage], found.kind, found.label
     )
+
+
+def _items(question: str, query: str, sel: Selection, cite_no: dict[int, int]) -> tuple[Item, ...]:
+    """Every item the chosen sentences give, deduplicated on folded text, in answer order.
+
+    A list of named things (MoUs, agencies, people) takes the sentences' phrases of that kind
+    the question does not name; a list of descriptions ("what topics") the parts of each
+    sentence's enumeration.
+    """
+    seen: set[str] = set()
+    out: list[Item] = []
+    kind = sel.answer_kind
+    for c in sel.chosen:
+        for t in list_items(query, c.sentence, kind):
+            key = " ".join(fold(t).split())
+            if key and key not in seen:
+                seen.add(key)
+                out.append(Item(t, cite_no[c.passage]))
+    return tuple(out)
+
+
+def list_items(query: str, sentence: str, kind: str) -> list[str]:
+    """The items a sentence gives: for a list of named things, every phrase of the asked
+    kind's first tier (a person, an organisation, a named agreement) that the question does
+    not name; for a list of descriptions, the parts of its enumeration."""
+    if not kind:
+        return enumeration(sentence)
+    labels = set(KIND_LABELS.get(kind, ((),))[0])
+    return [
+        e.text
+        for e in _entities(sentence)
+        if e.label in labels and not named_in(e.text, query, e.label)
+    ]
+
+
+_ENUM_SPLIT = re.compile(r"\s*(?:;|,|\band\b|\bas well as\b)\s*", re.I)
+_ENUM_LEAD = re.compile(
+    r"^(?:(?:such as|including|especially|particularly|in|on|of|into|about|for|the|and|or|"
+    r"to|with|areas?|fields?|related to|cases related to)\s+)+",
+    re.I,
+)
+MAX_ITEM_WORDS = 10  # an enumerated item longer than this is a clause, not an item
+
+
+def enumeration(sentence: str) -> list[str]:
+    """The parts of a sentence's longest enumeration ("X, Y and Z"); empty if it has none.
+
+    The enumeration is the stretch after the last of "such as", "including", "into", ":" or
+    the first comma-separated run of short parts.
+    """
+    body = sentence.rstrip(" .")
+    m = None
+    for m in re.finditer(r"\b(?:such as|including|especially|namely|like)\b|:", body, re.I):
+        pass
+    if m is not None:
+        body = body[m.end() :]
+    parts = [_ENUM_LEAD.sub("", x).strip(" ,.;") for x in _ENUM_SPLIT.split(body)]
+    parts = [x for x in parts if x and len(x.split()) <= MAX_ITEM_WORDS]
+    return parts if len(parts) >= 2 else []
 
 
 def select_sentences(
     index: Index, question: str, query: str, passages: Sequence[Passage]
 ) -> Selection:
-    """Score the passages' sentences and choose one to ``MAX_SENTENCES`` of them.
+    """Score the passages' sentences and choose the ones that answer.
 
-    ``chosen`` is empty when the confidence is under ``THRESHOLD`` (the answer is declined).
+    The lead is the best-scoring candidate that meets every part of the question (its
+    constraints, and for a typed question a phrase of the asked kind); a second or third
+    sentence joins only for a part of the question the lead does not answer (two-part
+    questions, lists). ``chosen`` is empty when the confidence is under ``THRESHOLD`` or no
+    candidate meets the question (then ``closest`` holds the best one).
     """
     qvec = index.embed_query(query)
     cands = score_sentences(index, query, qvec, passages)
     kind = question_type(query)
+    akind = first_kind(question)
+    listing = is_list_question(question)
     missing, _, proper_missing = salient_missing(question, index)
     if kind in _TYPED_KINDS and cands:
         # Lead with the best sentence that holds a date/number, if it is nearly as good.
@@ -456,25 +688,111 @@ def select_sentences(
         typed = [c for c in cands if c.type_match >= 1.0 and c.score >= floor]
         if typed:
             cands = [typed[0]] + [c for c in cands if c is not typed[0]]
-    best = cands[0] if cands else None
+    cands = _prefer_new_terms(question, query, cands)
+    checks = check_candidates(
+        question, query, cands, passages, _articles(index, passages), "" if listing else akind
+    )
+    passing = [ck for ck in checks if ck.passes("" if listing else akind)]
+    lead = passing[0] if passing else None
+    best = lead.candidate if lead else (cands[0] if cands else None)
     conf = confidence(features(best, passages, missing, proper_missing, kind))
-    if best is None or conf < THRESHOLD:
-        return Selection((), (), tuple(cands), kind, conf)
-    chosen: list[Candidate] = [best]
-    chosen_vecs = [_sentence_vector(index, best)]
-    for c in cands[1:]:
-        if len(chosen) == MAX_SENTENCES:
-            break
-        if c.score < EXTRA_RATIO * best.score or c.semantic < EXTRA_MIN_SEMANTIC:
+    base = Selection((), (), tuple(cands), kind, conf, akind, tuple(checks), None, listing)
+    if best is None:
+        return base
+    if lead is None:
+        return _replace_sel(base, closest=checks[0] if checks else None, confidence=min(conf, 0.3))
+    if conf < THRESHOLD:
+        return base
+    chosen = [best]
+    if listing:
+        chosen += _list_sentences(query, akind, passing)
+    elif not akind and not extra_kinds(question):
+        chosen += _continuation(lead, checks)
+    else:
+        for k2, part in extra_kinds(question):
+            if not k2 or any(short_answer(part, c.sentence, _entities(c.sentence), kind=k2)
+                             for c in chosen):  # fmt: skip
+                continue
+            extra = next(
+                (ck.candidate for ck in checks if ck.candidate not in chosen
+                 and short_answer(part, ck.candidate.sentence, _entities(ck.candidate.sentence),
+                                  kind=k2)),
+                None,
+            )  # fmt: skip
+            if extra is not None:
+                chosen.append(extra)
+    limit = MAX_LIST_SENTENCES if listing else MAX_SENTENCES
+    kept: list[Candidate] = []
+    vecs: list[np.ndarray] = []
+    for c in chosen:
+        if len(kept) == limit:
             break
         v = _sentence_vector(index, c)
-        if any(float(v @ w) > REDUNDANT_COSINE for w in chosen_vecs) or any(
-            fold(c.sentence) == fold(x.sentence) for x in chosen
+        if kept and (
+            any(float(v @ w) > REDUNDANT_COSINE for w in vecs)
+            or any(fold(c.sentence) == fold(x.sentence) for x in kept)
         ):
             continue
-        chosen.append(c)
-        chosen_vecs.append(v)
-    return Selection(tuple(chosen), tuple(chosen_vecs), tuple(cands), kind, conf)
+        kept.append(c)
+        vecs.append(v)
+    return _replace_sel(base, chosen=tuple(kept), vectors=tuple(vecs))
+
+
+def _continuation(lead: Check, checks: Sequence[Check]) -> list[Candidate]:
+    """For an untyped question ("what did they agree"), one more sentence of the lead's own
+    passage (the same event) if it scores close to the lead (``EXTRA_RATIO``) and meets the
+    question; never a similar sentence of another passage."""
+    c0 = lead.candidate
+    for ck in checks:
+        c = ck.candidate
+        if c is c0 or c.passage != c0.passage or ck.unmet:
+            continue
+        if c.score >= EXTRA_RATIO * c0.score and c.semantic >= EXTRA_MIN_SEMANTIC:
+            return [c]
+    return []
+
+
+def _list_sentences(query: str, kind: str, passing: Sequence[Check]) -> list[Candidate]:
+    """The further sentences of a list answer: each passing candidate that adds an item.
+
+    A list of descriptions takes only sentences close to the best (``EXTRA_RATIO``): any
+    sentence has an enumeration, so an item alone is no evidence it is on the question.
+    """
+    lead = passing[0].candidate
+    seen = {" ".join(fold(t).split()) for t in list_items(query, lead.sentence, kind)}
+    out: list[Candidate] = []
+    for ck in passing[1:]:
+        c = ck.candidate
+        if not kind and (c.score < EXTRA_RATIO * lead.score or c.semantic < EXTRA_MIN_SEMANTIC):
+            continue
+        new = {" ".join(fold(t).split()) for t in list_items(query, c.sentence, kind)}
+        if new - seen:
+            out.append(c)
+            seen |= new
+    return out
+
+
+def _replace_sel(sel: Selection, **changes: object) -> Selection:
+    from dataclasses import replace
+
+    return replace(sel, **changes)
+
+
+# An elliptical follow-up ("What about training?") names the new topic in a word the
+# previous turn lacks; a sentence holding it is preferred to one that only matches the
+# context the query carries over, if it scores at least this share of the best.
+NEW_TERM_RATIO = 0.5
+
+
+def _prefer_new_terms(question: str, query: str, cands: list[Candidate]) -> list[Candidate]:
+    if query == question or not cands:
+        return cands
+    new = set(tokenize(question)) - set(tokenize(" ".join(_QUESTION_WORDS)))
+    if not new:
+        return cands
+    floor = NEW_TERM_RATIO * cands[0].score
+    hits = [c for c in cands if c.score >= floor and new & set(tokenize(c.sentence))]
+    return hits + [c for c in cands if c not in hits] if hits else cands
 
 
 def assign_citations(
@@ -532,6 +850,50 @@ def _date_note(c: Candidate, passages: Sequence[Passage], cite_no: dict[int, int
     if has_year:
         return f"_Date: the article [{n}] is dated {p.date_label}._"
     return f"_Date: the sentence gives no year; the article [{n}] is dated {p.date_label}._"
+
+
+def search_query(question: str, query: str) -> str:
+    """What retrieval searches: the rewritten query (see ``rewrite_query``)."""
+    return query
+
+
+_KIND_NOUNS = {
+    "who": "person", "org": "organisation", "when": "date", "where": "place",
+    "how_many": "number", "amount": "amount", "agreement": "named agreement",
+}  # fmt: skip
+
+
+def _closest(
+    question: str, query: str, rewritten: bool, passages: Sequence[Passage], sel: Selection
+) -> Answer:
+    """A "closest match": the best candidate quoted under a note naming the part of the
+    question no article mentions. Not ``answerable``: it does not answer the question."""
+    from qa.constraints import _part
+
+    ck = sel.closest
+    assert ck is not None
+    c = ck.candidate
+    p = passages[c.passage]
+    if ck.unmet:
+        note = closest_match_message(question, ck.unmet, c.sentence, 1, p.text)
+        missing = tuple(_part(x, question) for x in ck.unmet)
+    else:
+        noun = _KIND_NOUNS.get(sel.answer_kind, "answer")
+        note = f"No article says {indirect(question)}; the closest match names no {noun} [1]."
+        missing = (noun,)
+    return Answer(
+        question=question,
+        text=closest_markdown(note, c.sentence.strip(), p),
+        citations=(p,),
+        passages=tuple(passages),
+        answerable=False,
+        confidence=round(sel.confidence, 4),
+        query=query,
+        rewritten=rewritten,
+        sentences=(c.sentence.strip(),),
+        supports=((1,),),
+        missing=missing,
+    )
 
 
 def _declined(

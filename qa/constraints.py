@@ -57,6 +57,8 @@ ROLES: dict[str, tuple[str, ...]] = {
     "deputy minister": ("deputy minister", "vice minister", "vice-minister"),
     "public security minister": (
         "minister of public security", "public security minister",
+        # "Deputy Minister ... of the Ministry of Public Security": the ministry names the post
+        "ministry of public security",
     ),
     "immigration minister": (
         "immigration minister", "minister for immigration", "minister of state for immigration",

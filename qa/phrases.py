@@ -204,7 +204,7 @@ _ORDINAL_RE = re.compile(
 # A named agreement runs from its head word to the end of the clause.
 _AGREEMENT_RE = re.compile(
     r"\b(?:(?:the|a|an|another)\s+)?(?:[Mm]emorand(?:um|a)\s+of\s+[Uu]nderstanding|MoUs?|"
-    r"Joint\s+(?:Statement|Declaration|Communiqu[ée])|(?:[A-Z]\w+\s+)*(?:Agreement|Treaty|Accord|Convention|Protocol|Pact)"
+    r"Joint\s+(?:Statement|Declaration|Communiqu[ée])|(?:[A-Z]\w+\s+)*(?:Agreement|Treaty|Accord|Convention|Protocol|Pact)\b"
     r"|(?:agreement|treaty|memorandum|deal)(?=\s+(?:on|for|between|concerning|regarding)\s))"
     r"(?:\s*\([^)]{1,12}\))?"
     # the name ends at the clause's verb or date: "... on co-operation in this field signed in"
