@@ -17,7 +17,14 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from qa.chunking import passage_sentences
-from qa.constraints import Constraint, closest_match_message, extract_constraints, indirect, unmet
+from qa.constraints import (
+    Constraint,
+    closest_match_message,
+    extract_constraints,
+    indirect,
+    name_met,
+    unmet,
+)
 from qa.lexical import fold, tokenize, words
 from qa.phrases import (
     KIND_LABELS,
@@ -28,7 +35,7 @@ from qa.phrases import (
     short_answer,
 )
 from qa.questions import check_question
-from qa.render import answer_markdown, closest_markdown, declined_markdown
+from qa.render import answer_markdown, closest_markdown, declined_markdown, md_unescape
 from qa.text import entities
 from qa.types import Answer, Item, Passage, Short
 
@@ -141,6 +148,69 @@ def _is_follow_up(question: str) -> bool:
     return len(words(q)) <= 3
 
 
+_EVENT_PRONOUN = re.compile(r"^\W*(?:and\s+)?(?:when|where|why|how)\b.*\b(?:that|it|this)\b", re.I)
+
+
+def _turn_start(history: Sequence[dict], n: int) -> int:
+    """The index in ``history`` of the ``n``-th (0-based) user message."""
+    seen = -1
+    for i, m in enumerate(history):
+        if m.get("role") == "user":
+            seen += 1
+            if seen == n:
+                return i
+    return len(history)
+
+
+def _bold(text: str) -> str:
+    """The short answer an earlier reply led with (``**James Cleverly** [1]``), or ``""``."""
+    m = re.match(r"\s*\*\*(.+?)\*\*", text or "")
+    return md_unescape(m.group(1)) if m else ""
+
+
+def conversation_person(users: Sequence[str], bots: Sequence[str]) -> str:
+    """The person a conversation is about, for "he"/"she" in a follow-up.
+
+    The subject of its first who-question: "Who is Hoang Xuan Chien?" is about Chien, "Who
+    led the delegation?" about the person the answer named. Without a who-question, the
+    person named most often in the questions and the answers' lead sentences.
+    """
+    for i, u in enumerate(users):
+        if question_type(u) != "who":
+            continue
+        m = re.match(r"\s*who\s+(?:is|was)\s+(?!the\b|a\b|an\b)([\w'’. -]+?)\s*\??\s*$", u, re.I)
+        if m and len(m.group(1).split()) >= 2:
+            return m.group(1).strip()
+        answered = _bold(bots[i]) if i < len(bots) and isinstance(bots[i], str) else ""
+        if answered:
+            return answered
+        break
+    counts: dict[str, int] = {}
+    first: dict[str, str] = {}
+    texts = list(users) + [b.split("\n", 1)[0] for b in bots if isinstance(b, str)]
+    for t in texts:
+        for e in entities(t):
+            if len(e.split()) < 2 or not _PERSON_LIKE.search(e) or _NOT_PERSON.search(e):
+                continue
+            key = fold(e)
+            counts[key] = counts.get(key, 0) + 1
+            first.setdefault(key, e)
+    if not counts:
+        return ""
+    return first[max(counts, key=lambda k: counts[k])]
+
+
+# A capitalised run that reads as a person's name (not "Home Office" or "National Crime Agency").
+_PERSON_LIKE = re.compile(
+    r"^(?:(?:Mr|Ms|Mrs|Dr|General|Lt|Gen|Minister|Deputy|Secretary)\.?\s+)*[A-ZĐ][a-zà-ỹ]+"
+    r"(?:\s+[A-ZĐ][a-zà-ỹ]+){1,3}$"
+)
+_NOT_PERSON = re.compile(
+    r"\b(?:Office|Ministry|Agency|Police|Command|Government|Kingdom|Nations|Embassy|Dialogue|"
+    r"Security|Affairs|Department|Union|Force|Crime|Council|Assembly|Conference)\b"
+)
+
+
 def rewrite_query(
     question: str, history: Sequence[dict] | None, index: Index
 ) -> tuple[str, set[str]]:
@@ -165,9 +235,22 @@ def rewrite_query(
     own = {fold(e) for e in entities(question)}
     # "he/she/his/her" points at a person: a multi-word name, not "UK" or "September".
     personal = bool(re.search(r"\b(?:he|she|him|his|her|hers)\b", question, re.I))
+    if personal:
+        person = conversation_person(users, bots)
+        if person and not name_met(person, question):
+            return f"{question} ({person})", cited
+    if _EVENT_PRONOUN.search(question) and len(users) >= 1:
+        # "When did that happen?": "that" is what the previous question asked about, read
+        # with its own follow-up resolved.
+        earlier, _ = rewrite_query(users[-1], history[: _turn_start(history, len(users) - 1)], index)
+        topic = " ".join(w for w in earlier.replace("(", " ").replace(")", " ").split()
+                         if fold(w).strip("?.,;") not in _QUESTION_WORDS)  # fmt: skip
+        if topic:
+            return f"{question} ({topic})", cited
 
     def names(text: str) -> list[str]:
-        found = [e for e in entities(text) if fold(e) not in own]
+        # An earlier turn's month or year ("April") would contradict a new one ("October").
+        found = [e for e in entities(text) if fold(e) not in own and not _DATE_RE.fullmatch(e)]
         if personal:
             found = [e for e in found if len(e.split()) >= 2]
         return list(dict.fromkeys(found))
@@ -443,7 +526,7 @@ MAX_LIST_SENTENCES = 5  # a list answer quotes every sentence that gives items, 
 _LIST_CUE = re.compile(
     r"^\s*(?:list|name (?:all|every|each|the))\b|\b(?:all|every|each) (?:the )?[\w'’-]+s\b"
     r"|\b(?:which|what)\s+(?:(?:were|are)\s+(?:the\s+)?)?(?:[\w'’-]+\s+){0,2}?"
-    r"(?:[\w'’-]{2,}(?<!ss)s|memoranda|people|criteria|media)\b",
+    r"(?:[\w'’-]{2,}(?<!ss)(?<!['’])s|memoranda|people|criteria|media)\b",
     re.I,
 )
 _NOT_PLURAL = {
@@ -563,6 +646,13 @@ def answer(
         )
         if cited_docs and rewritten:
             passages = _prefer(passages, cited_docs)
+            topic = elliptical_topic(q)
+            if topic:
+                # "What about training?" continues in the article just cited: its passages
+                # on the new topic come first.
+                near = index.retrieve(topic, k=ELLIPSIS_PASSAGES, doc_ids=cited_docs)
+                ids = {p.passage_id for p in near}
+                passages = near + [p for p in passages if p.passage_id not in ids]
     passages = list(passages)[: max(k, 1)]
     sel = select_sentences(index, q, query, passages)
     if not sel.chosen:
@@ -695,7 +785,10 @@ def select_sentences(
     passing = [ck for ck in checks if ck.passes("" if listing else akind)]
     lead = passing[0] if passing else None
     best = lead.candidate if lead else (cands[0] if cands else None)
-    conf = confidence(features(best, passages, missing, proper_missing, kind))
+    # Confidence that the articles are on the question rests on the best-scoring sentence
+    # (as CAL was fitted); the checks above decide whether a sentence answers it.
+    top = cands[0] if cands else None
+    conf = confidence(features(top, passages, missing, proper_missing, kind))
     base = Selection((), (), tuple(cands), kind, conf, akind, tuple(checks), None, listing)
     if best is None:
         return base
@@ -850,6 +943,16 @@ def _date_note(c: Candidate, passages: Sequence[Passage], cite_no: dict[int, int
     if has_year:
         return f"_Date: the article [{n}] is dated {p.date_label}._"
     return f"_Date: the sentence gives no year; the article [{n}] is dated {p.date_label}._"
+
+
+ELLIPSIS_PASSAGES = 2  # passages of the cited article searched for an elliptical follow-up's topic
+_ELLIPSIS = re.compile(r"^\W*(?:and\s+)?(?:what|how)\s+about\s+(.+?)(?:[,?.]|$)", re.I)
+
+
+def elliptical_topic(question: str) -> str:
+    """The new topic of "What about training?" / "and how about the NCA?", else ``""``."""
+    m = _ELLIPSIS.match(question)
+    return m.group(1).strip() if m else ""
 
 
 def search_query(question: str, query: str) -> str:

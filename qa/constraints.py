@@ -237,8 +237,8 @@ def extract_constraints(question: str) -> tuple[Constraint, ...]:
         date_spans.append((m.start(), m.end()))
         out.append((m.start(), Constraint("year", m.group(0), m.group(1))))
     for m in _MONTH_RE.finditer(q):
-        if not m.group(1)[0].isupper():
-            continue  # "may", "march" as verbs
+        if not m.group(1)[0].isupper() and m.group(1).lower() in ("may", "march"):
+            continue  # "may", "march" as verbs; "october" typed in lower case is a month
         month = _month(m.group(1))
         date_spans.append((m.start(), m.end()))
         out.append((m.start(), Constraint("month", m.group(1), month)))
