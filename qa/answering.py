@@ -847,8 +847,8 @@ def select_sentences(
     chosen = [best]
     if listing:
         chosen += _list_sentences(query, akind, passing)
-    elif not akind and not extra_kinds(question):
-        chosen += _continuation(lead, checks)
+    elif not extra_kinds(question):
+        chosen += _same_event(lead, checks, passages, akind)
     else:
         for k2, part in extra_kinds(question):
             if not k2 or any(short_answer(part, c.sentence, _entities(c.sentence), kind=k2)
@@ -879,17 +879,26 @@ def select_sentences(
     return _replace_sel(base, chosen=tuple(kept), vectors=tuple(vecs))
 
 
-def _continuation(lead: Check, checks: Sequence[Check]) -> list[Candidate]:
-    """For an untyped question ("what did they agree"), one more sentence of the lead's own
-    passage (the same event) if it scores close to the lead (``EXTRA_RATIO``) and meets the
-    question; never a similar sentence of another passage."""
+# A further sentence of the same article joins a one-part answer only if it scores this close
+# to the lead (the old EXTRA_RATIO padding rule, now limited to the lead's own article and to
+# sentences that meet the whole question). Each article here reports one event, so a
+# sentence of another article is another event however similar (issue 11, item 3).
+SAME_EVENT_MAX = 2  # sentences in a one-part answer: the lead and at most one more
+
+
+def _same_event(
+    lead: Check, checks: Sequence[Check], passages: Sequence[Passage], kind: str
+) -> list[Candidate]:
+    """At most one more sentence of the lead's article that meets the question and scores
+    within ``EXTRA_RATIO`` of the lead; never a similar sentence of another article."""
     c0 = lead.candidate
+    doc = passages[c0.passage].doc_id
     for ck in checks:
         c = ck.candidate
-        if c is c0 or c.passage != c0.passage or ck.unmet:
+        if c is c0 or passages[c.passage].doc_id != doc or not ck.passes(kind):
             continue
         if c.score >= EXTRA_RATIO * c0.score and c.semantic >= EXTRA_MIN_SEMANTIC:
-            return [c]
+            return [c][: SAME_EVENT_MAX - 1]
     return []
 
 
