@@ -479,6 +479,21 @@ def features(
     }
 
 
+def check_features(checks: Sequence[Check], lead: Check | None, kind: str) -> dict[str, float]:
+    """The confidence signals of the checks: whether some candidate meets the whole question,
+    how many constraints the best-scoring one leaves unmet, and whether it lacks a phrase of
+    the kind asked for (issue 11: the signals that carry over to questions typed by users)."""
+    if not checks:
+        return {}
+    top = checks[0]
+    return {
+        "passes": float(lead is not None),
+        "unmet": float(min(len(top.unmet), 3)),
+        "no_short": float(bool(kind) and top.short is None),
+        "lead_later": float(lead is not None and lead is not top),
+    }
+
+
 def confidence(feats: dict[str, float]) -> float:
     """Probability-like confidence that the articles answer the question.
 
@@ -560,6 +575,7 @@ class Selection:
     checks: tuple[Check, ...] = ()
     closest: Check | None = None
     is_list: bool = False
+    signals: tuple[tuple[str, float], ...] = ()  # the confidence features (see ``CAL``)
 
 
 # Candidates judged against the question's constraints and kind: the ones scoring at least
@@ -836,12 +852,17 @@ def select_sentences(
     # Confidence that the articles are on the question rests on the best-scoring sentence
     # (as CAL was fitted); the checks above decide whether a sentence answers it.
     top = cands[0] if cands else None
-    conf = confidence(features(top, passages, missing, proper_missing, kind))
-    base = Selection((), (), tuple(cands), kind, conf, akind, tuple(checks), None, listing)
+    feats = features(top, passages, missing, proper_missing, kind)
+    feats.update(check_features(checks, lead, akind))
+    conf = confidence(feats)
+    base = Selection(
+        (), (), tuple(cands), kind, conf, akind, tuple(checks), None, listing,
+        tuple(feats.items()),
+    )  # fmt: skip
     if best is None:
         return base
     if lead is None:
-        return _replace_sel(base, closest=checks[0] if checks else None, confidence=min(conf, 0.3))
+        return _replace_sel(base, closest=checks[0] if checks else None)
     if conf < THRESHOLD:
         return base
     chosen = [best]
