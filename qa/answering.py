@@ -181,7 +181,16 @@ def conversation_person(users: Sequence[str], bots: Sequence[str]) -> str:
         m = re.match(r"\s*who\s+(?:is|was)\s+(?!the\b|a\b|an\b)([\w'’. -]+?)\s*\??\s*$", u, re.I)
         if m and len(m.group(1).split()) >= 2:
             return m.group(1).strip()
-        answered = _bold(bots[i]) if i < len(bots) and isinstance(bots[i], str) else ""
+        reply = bots[i] if i < len(bots) and isinstance(bots[i], str) else ""
+        answered = _bold(reply)
+        if not answered:
+            # An answer without a short one: the first person its lead sentence adds.
+            asked = [fold(e) for e in entities(u)]
+            fresh = [
+                e for e in entities(reply.split("\n", 1)[0])
+                if _is_person(e) and not any(a in fold(e) or fold(e) in a for a in asked)
+            ]  # fmt: skip
+            answered = fresh[0] if fresh else ""
         if answered:
             return answered
         break
@@ -190,7 +199,7 @@ def conversation_person(users: Sequence[str], bots: Sequence[str]) -> str:
     texts = list(users) + [b.split("\n", 1)[0] for b in bots if isinstance(b, str)]
     for t in texts:
         for e in entities(t):
-            if len(e.split()) < 2 or not _PERSON_LIKE.search(e) or _NOT_PERSON.search(e):
+            if not _is_person(e):
                 continue
             key = fold(e)
             counts[key] = counts.get(key, 0) + 1
@@ -208,7 +217,17 @@ _PERSON_LIKE = re.compile(
 _NOT_PERSON = re.compile(
     r"\b(?:Office|Ministry|Agency|Police|Command|Government|Kingdom|Nations|Embassy|Dialogue|"
     r"Security|Affairs|Department|Union|Force|Crime|Council|Assembly|Conference)\b"
+    r"|\b(?:Secretary|Minister|Director|Chairman|President|Ambassador)$"
 )
+
+
+def _is_person(name: str) -> bool:
+    """Whether a capitalised run reads as a person's name (two or more words, no office)."""
+    return (
+        len(name.split()) >= 2
+        and _PERSON_LIKE.search(name) is not None
+        and _NOT_PERSON.search(name) is None
+    )
 
 
 def rewrite_query(
@@ -862,7 +881,10 @@ def select_sentences(
     if best is None:
         return base
     if lead is None:
-        return _replace_sel(base, closest=checks[0] if checks else None)
+        # A closest match only for a question on the articles' topic: one naming someone no
+        # article mentions ("Lammy") or far from every sentence is declined plainly.
+        on_topic = not proper_missing and cands[0].semantic >= EXTRA_MIN_SEMANTIC
+        return _replace_sel(base, closest=checks[0] if checks and on_topic else None)
     if conf < THRESHOLD:
         return base
     chosen = [best]

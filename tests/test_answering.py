@@ -173,14 +173,12 @@ def test_follow_up_rewritten_from_history(fake_index):
     [
         # "Who is X?": the pronoun is X, even when the answer names its host first.
         ("Who is Simon Ridley?", "Simon Ridley"),
-        # "Which UK official ...?" asks for a person: the pronoun is the one the answer added.
-        (
-            "Which UK official did Luong Tam Quang receive on March 4?",
-            "Simon Ridley; Second Permanent Secretary",
-        ),
-        ("Who did Luong Tam Quang receive on March 4?", "Simon Ridley; Second Permanent Secretary"),
-        # A who-question naming no one: the answer's first names.
-        ("Who hosted the reception?", "General Luong Tam Quang; Simon Ridley"),
+        # "Which UK official ...?" asks for a person: the pronoun is the one the answer added
+        # (an office such as "Second Permanent Secretary" is no person).
+        ("Which UK official did Luong Tam Quang receive on March 4?", "Simon Ridley"),
+        ("Who did Luong Tam Quang receive on March 4?", "Simon Ridley"),
+        # A who-question naming no one: the person the answer gives first.
+        ("Who hosted the reception?", "General Luong Tam Quang"),
     ],
 )
 def test_follow_up_pronoun_after_a_who_question(fake_index, asked, expected):
