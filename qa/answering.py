@@ -498,6 +498,11 @@ def features(
     }
 
 
+def top_question(checks: Sequence[Check]) -> str:
+    """The question the checks were made for (kept on each check)."""
+    return checks[0].question if checks else ""
+
+
 def check_features(checks: Sequence[Check], lead: Check | None, kind: str) -> dict[str, float]:
     """The confidence signals of the checks: whether some candidate meets the whole question,
     how many constraints the best-scoring one leaves unmet, and whether it lacks a phrase of
@@ -505,8 +510,11 @@ def check_features(checks: Sequence[Check], lead: Check | None, kind: str) -> di
     if not checks:
         return {}
     top = checks[0]
+    # An untyped question with no specific constraint "passes" whatever the sentence says:
+    # only a check that tested something is evidence ("best pho restaurants in hanoi").
+    tested = bool(kind) or bool(extract_constraints(top_question(checks)))
     return {
-        "passes": float(lead is not None),
+        "passes": float(lead is not None and tested),
         "unmet": float(min(len(top.unmet), 3)),
         "no_short": float(bool(kind) and top.short is None),
         "lead_later": float(lead is not None and lead is not top),
@@ -581,6 +589,7 @@ class Check:
     candidate: Candidate
     unmet: tuple[Constraint, ...]
     short: ShortAnswer | None
+    question: str = ""
 
     def passes(self, kind: str) -> bool:
         """Every constraint met and, for a typed question, a typed phrase the question lacks."""
@@ -670,8 +679,10 @@ def _articles(index: Index, passages: Sequence[Passage]) -> dict[str, str]:
     """The whole text of each retrieved passage's article: constraints are met at article
     scope (a question names the event its answer's paragraph leaves implicit)."""
     want = {p.doc_id for p in passages}
+    # The title is part of the article: a paragraph of a SQuAD article "Frédéric Chopin" may
+    # say only "Chopin", and a news paragraph often leaves the event to its headline.
     return {
-        d.doc_id: "\n".join(par.text for par in d.paragraphs)
+        d.doc_id: "\n".join([d.meta.title, *(par.text for par in d.paragraphs)])
         for d in index.documents
         if d.doc_id in want
     }
@@ -700,8 +711,39 @@ def check_candidates(
         # The query names what the question leans on ("his guest" after "who is Chien"), so
         # a follow-up's context does not count as a new answer either.
         found = short_answer(query, c.sentence, _entities(c.sentence), kind=kind) if kind else None
-        out.append(Check(c, missing, found))
+        if found is not None and not _fits(question, c.sentence, found):
+            found = None
+        out.append(Check(c, missing, found, question))
     return out
+
+
+_COUNTED = re.compile(
+    r"\bhow many\s+((?:[\w'’-]+\s+){0,3}?)(?:did|do|does|has|have|had|were|was|are|is|will|would|"
+    r"can|could|attended|took|came|went)\b",
+    re.I,
+)
+_ASKS_YEAR = re.compile(r"\b(?:what|which)\s+year\b|\byear\s+did\b", re.I)
+_HAS_YEAR = re.compile(r"\b(?:1[5-9]|20)\d{2}\b")
+COUNT_WINDOW = 4  # words after a number in which the noun it counts must appear
+
+
+def _fits(question: str, sentence: str, found: ShortAnswer) -> bool:
+    """Whether a typed phrase is the kind of value asked for, not merely of its type.
+
+    "How many training courses ...?" is not answered by "the two sides": the number must
+    count what the question counts (a word sharing a stem with it within ``COUNT_WINDOW``
+    words after the number). "In what year ...?" is not answered by "March 4".
+    """
+    if found.kind == "when" and _ASKS_YEAR.search(question):
+        return _HAS_YEAR.search(found.text) is not None
+    if found.kind == "how_many":
+        m = _COUNTED.search(question)
+        counted = set(tokenize(m.group(1))) if m else set()
+        if not counted:
+            return True
+        after = " ".join(sentence[found.end :].split()[:COUNT_WINDOW])
+        return bool(counted & set(tokenize(found.text + " " + after)))
+    return True
 
 
 @lru_cache(maxsize=4096)
@@ -936,23 +978,29 @@ def select_sentences(
 # to the lead (the old EXTRA_RATIO padding rule, now limited to the lead's own article and to
 # sentences that meet the whole question). Each article here reports one event, so a
 # sentence of another article is another event however similar (issue 11, item 3).
-SAME_EVENT_MAX = 2  # sentences in a one-part answer: the lead and at most one more
+# Sentences in a one-part answer: a typed question's short answer rests on the lead (and one
+# more that also gives the kind asked); an untyped one ("what did they agree") may need the
+# rest of the lead's account, as the old three-sentence answers gave it (SQuAD dev).
+SAME_EVENT_MAX = {True: 2, False: MAX_SENTENCES}
 
 
 def _same_event(
     lead: Check, checks: Sequence[Check], passages: Sequence[Passage], kind: str
 ) -> list[Candidate]:
-    """At most one more sentence of the lead's article that meets the question and scores
-    within ``EXTRA_RATIO`` of the lead; never a similar sentence of another article."""
+    """More sentences of the lead's article (up to ``SAME_EVENT_MAX``) that meet the question
+    and score within ``EXTRA_RATIO`` of the lead; never a similar sentence of another article."""
     c0 = lead.candidate
     doc = passages[c0.passage].doc_id
+    out: list[Candidate] = []
     for ck in checks:
+        if len(out) + 1 >= SAME_EVENT_MAX[bool(kind)]:
+            break
         c = ck.candidate
         if c is c0 or passages[c.passage].doc_id != doc or not ck.passes(kind):
             continue
         if c.score >= EXTRA_RATIO * c0.score and c.semantic >= EXTRA_MIN_SEMANTIC:
-            return [c][: SAME_EVENT_MAX - 1]
-    return []
+            out.append(c)
+    return out
 
 
 def _list_sentences(query: str, kind: str, passing: Sequence[Check]) -> list[Candidate]:

@@ -108,8 +108,27 @@ EVENTS: dict[str, tuple[str, ...]] = {
     "conference": ("conference", "summit", "forum", "workshop", "seminar"),
 }  # fmt: skip
 # What in a question names each event (its own words, inflected).
+
+# "call" as a noun ("the October call", "their call"), not the verb ("What do they call X?").
+# One fixed-width look-behind per determiner (Python's look-behinds cannot vary in width).
+_NOUN_CALL = (
+    "(?:"
+    + "|".join(
+        rf"(?<=\b{w}\s)"
+        for w in (
+            "the", "a", "an", "their", "his", "her", "its", "this", "that", "which", "what",
+            "video", "first", "last", "second", "january", "february", "march", "april", "may",
+            "june", "july", "august", "september", "october", "november", "december",
+        )
+    )  # fmt: skip
+    + r")calls?\b"
+    # ... or a "call" that ends its clause or takes a preposition ("in their April 2024 call?",
+    # "a call with Cooper"), where the verb takes an object ("call home").
+    + r"|\bcalls?(?=\s*(?:[?.,;!]|$)|\s+(?:with|between|on|in|to|about|from|and|was|were|took)\b)"
+)
+
 _EVENT_CUES: dict[str, str] = {
-    "phone call": r"phone[ -]?call(?:s|ed)?|phone talks|(?:tele)?phone conversation|call(?:ed|s)?(?!\s+(?:for|on|upon)\b)|phoned|telephoned?",
+    "phone call": r"phone[ -]?call(?:s|ed)?|phone talks|(?:tele)?phone conversation|" + _NOUN_CALL + r"|phoned?|telephoned?",
     "visit": r"visit(?:s|ed|ing)?|trip|tour",
     "dialogue": r"dialogues?",
     "reception": r"reception|receive[sd]?|receiving|hosted|welcomed",
