@@ -56,7 +56,9 @@ def signals(index, question: str, history: list[str]) -> tuple[list[float], bool
     passages = index.retrieve(search_query(q, query), k=5)
     sel = select_sentences(index, q, query, passages)
     f = dict(sel.signals)
-    return [float(f.get(n, 0.0)) for n in NAMES], bool(f.get("passes", 0.0))
+    kind = "" if sel.is_list else sel.answer_kind
+    passed = any(ck.passes(kind) for ck in sel.checks)
+    return [float(f.get(n, 0.0)) for n in NAMES], passed
 
 
 def jsonl(path: Path) -> list[tuple[str, list[str], bool]]:
@@ -102,6 +104,7 @@ def main() -> int:
     ap.add_argument("--index", default="/tmp/answers-index", help="index of corpus/")
     ap.add_argument("--squad-index", default="/tmp/answers-squad-train-idx")
     ap.add_argument("--limit", type=int, default=0, help="first N SQuAD questions only")
+    ap.add_argument("--cache", help="features saved here (.npz) and reused on the next run")
     args = ap.parse_args()
     corpus = qa.load_index(args.index)
     sq = qa.load_index(args.squad_index)
@@ -111,10 +114,18 @@ def main() -> int:
         "hard-dev": (corpus, jsonl(ROOT / "tests/data/hard-dev.jsonl")),
     }
     data = {}
+    cache = Path(args.cache) if args.cache else None
+    if cache and cache.exists():
+        saved = np.load(cache)
+        data = {n: (saved[f"{n}-X"], saved[f"{n}-y"], saved[f"{n}-p"]) for n in sets}
     for name, (index, rows) in sets.items():
+        if name in data:
+            continue
         X, P = zip(*(signals(index, q, h) for q, h, _ in rows))
         data[name] = (np.asarray(X), np.asarray([a for _, _, a in rows], float), np.asarray(P))
         print(f"{name}: {len(rows)} questions", flush=True)
+    if cache and not cache.exists():
+        np.savez(cache, **{f"{n}-{k}": v for n, d in data.items() for k, v in zip("Xyp", d)})
     w = fit([(X, y) for X, y, _ in data.values()])
     probs = {n: 1 / (1 + np.exp(-(w[0] + X @ w[1:]))) for n, (X, _, _) in data.items()}
     # The threshold: the highest keeping answerable declines on dev + hard-dev <= 6%.
