@@ -105,6 +105,12 @@ def main() -> int:
     ap.add_argument("--squad-index", default="/tmp/answers-squad-train-idx")
     ap.add_argument("--limit", type=int, default=0, help="first N SQuAD questions only")
     ap.add_argument("--cache", help="features saved here (.npz) and reused on the next run")
+    ap.add_argument(
+        "--drop", nargs="*", default=["missing"],
+        help="features left out of the fit (default: missing, whose sign flips between SQuAD, "
+        "where unanswerable questions reuse the paragraph's words, and questions typed by "
+        "users, where an off-topic question's words are not in the articles)",
+    )  # fmt: skip
     args = ap.parse_args()
     corpus = qa.load_index(args.index)
     sq = qa.load_index(args.squad_index)
@@ -126,6 +132,9 @@ def main() -> int:
         print(f"{name}: {len(rows)} questions", flush=True)
     if cache and not cache.exists():
         np.savez(cache, **{f"{n}-{k}": v for n, d in data.items() for k, v in zip("Xyp", d)})
+    keep = [i for i, n in enumerate(NAMES) if n not in set(args.drop)]
+    data = {n: (X[:, keep], y, p) for n, (X, y, p) in data.items()}
+    names = [NAMES[i] for i in keep]
     w = fit([(X, y) for X, y, _ in data.values()])
     probs = {n: 1 / (1 + np.exp(-(w[0] + X @ w[1:]))) for n, (X, _, _) in data.items()}
     # The threshold: the highest keeping answerable declines on dev + hard-dev <= 6%.
@@ -140,7 +149,7 @@ def main() -> int:
             best = float(t)
     print("CAL = {")
     print(f'    "bias": {w[0]:.3f},')
-    for n, v in zip(NAMES, w[1:]):
+    for n, v in zip(names, w[1:]):
         print(f'    "{n}": {v:.3f},')
     print("}")
     print(f"THRESHOLD = {best:.2f}")
