@@ -81,14 +81,14 @@ def fit(parts: list[tuple[np.ndarray, np.ndarray]]) -> np.ndarray:
     """``[bias, *weights]``; every (source, class) pair weighs the same in total."""
     from sklearn.linear_model import LogisticRegression
 
-    X = np.vstack([x for x, _ in parts])
+    x_all = np.vstack([x for x, _ in parts])
     y = np.concatenate([t for _, t in parts])
     w = np.concatenate(
         [np.where(t == 1, 1.0 / max(1, t.sum()), 1.0 / max(1, (1 - t).sum())) for _, t in parts]
     )
     w = w / w.sum() * len(w) * 0.5 / len(parts)
     model = LogisticRegression(C=1.0 / L2, max_iter=10000, tol=1e-10)
-    model.fit(X, y, sample_weight=w)
+    model.fit(x_all, y, sample_weight=w)
     return np.r_[model.intercept_, model.coef_[0]]
 
 
@@ -127,8 +127,12 @@ def main() -> int:
     for name, (index, rows) in sets.items():
         if name in data:
             continue
-        X, P = zip(*(signals(index, q, h) for q, h, _ in rows))
-        data[name] = (np.asarray(X), np.asarray([a for _, _, a in rows], float), np.asarray(P))
+        feats, passed = zip(*(signals(index, q, h) for q, h, _ in rows))
+        data[name] = (
+            np.asarray(feats),
+            np.asarray([a for _, _, a in rows], float),
+            np.asarray(passed),
+        )
         print(f"{name}: {len(rows)} questions", flush=True)
     if cache and not cache.exists():
         np.savez(cache, **{f"{n}-{k}": v for n, d in data.items() for k, v in zip("Xyp", d)})

@@ -261,7 +261,9 @@ def rewrite_query(
     if _EVENT_PRONOUN.search(question) and len(users) >= 1:
         # "When did that happen?": "that" is what the previous question asked about, read
         # with its own follow-up resolved.
-        earlier, _ = rewrite_query(users[-1], history[: _turn_start(history, len(users) - 1)], index)
+        earlier, _ = rewrite_query(
+            users[-1], history[: _turn_start(history, len(users) - 1)], index
+        )
         topic = " ".join(w for w in earlier.replace("(", " ").replace(")", " ").split()
                          if fold(w).strip("?.,;") not in _QUESTION_WORDS)  # fmt: skip
         if topic:
@@ -742,13 +744,13 @@ def _decisive(c: Constraint, question: str, context: str) -> bool:
     "her debut album" and "buses visit" no event at all. A number right after "which"/"what"
     ("which two countries") counts the answer, not something the text must say.
     """
-    from qa.constraints import EVENTS, Constraint as C, met
+    from qa.constraints import EVENTS, met
 
     if c.kind == "ordinal":
         if not c.about:
             return False
         return any(
-            met(C("ordinal", str(v), str(v), c.about), context) for v in range(1, 13)
+            met(Constraint("ordinal", str(v), str(v), c.about), context) for v in range(1, 13)
             if str(v) != c.value
         )  # fmt: skip
     if c.kind == "event":
@@ -822,7 +824,10 @@ def answer(
     rewritten = query != q
     if passages is None:
         passages = index.retrieve(
-            search_query(q, query), k=max(k, 5), doc_ids=doc_ids, date_from=date_from,
+            search_query(q, query),
+            k=max(k, 5),
+            doc_ids=doc_ids,
+            date_from=date_from,
             date_to=date_to,
         )
         if cited_docs and rewritten:
@@ -926,11 +931,9 @@ def enumeration(sentence: str) -> list[str]:
     the first comma-separated run of short parts.
     """
     body = sentence.rstrip(" .")
-    m = None
-    for m in re.finditer(r"\b(?:such as|including|especially|namely|like)\b|:", body, re.I):
-        pass
-    if m is not None:
-        body = body[m.end() :]
+    cues = list(re.finditer(r"\b(?:such as|including|especially|namely|like)\b|:", body, re.I))
+    if cues:
+        body = body[cues[-1].end() :]
     parts = [_ENUM_LEAD.sub("", x).strip(" ,.;") for x in _ENUM_SPLIT.split(body)]
     parts = [x for x in parts if x and len(x.split()) <= MAX_ITEM_WORDS]
     return parts if len(parts) >= 2 else []

@@ -116,9 +116,33 @@ _NOUN_CALL = (
     + "|".join(
         rf"(?<=\b{w}\s)"
         for w in (
-            "the", "a", "an", "their", "his", "her", "its", "this", "that", "which", "what",
-            "video", "first", "last", "second", "january", "february", "march", "april", "may",
-            "june", "july", "august", "september", "october", "november", "december",
+            "the",
+            "a",
+            "an",
+            "their",
+            "his",
+            "her",
+            "its",
+            "this",
+            "that",
+            "which",
+            "what",
+            "video",
+            "first",
+            "last",
+            "second",
+            "january",
+            "february",
+            "march",
+            "april",
+            "may",
+            "june",
+            "july",
+            "august",
+            "september",
+            "october",
+            "november",
+            "december",
         )
     )  # fmt: skip
     + r")calls?\b"
@@ -128,7 +152,9 @@ _NOUN_CALL = (
 )
 
 _EVENT_CUES: dict[str, str] = {
-    "phone call": r"phone[ -]?call(?:s|ed)?|phone talks|(?:tele)?phone conversation|" + _NOUN_CALL + r"|phoned?|telephoned?",
+    "phone call": r"phone[ -]?call(?:s|ed)?|phone talks|(?:tele)?phone conversation|"
+    + _NOUN_CALL
+    + r"|phoned?|telephoned?",
     "visit": r"visit(?:s|ed|ing)?|trip|tour",
     "dialogue": r"dialogues?",
     "reception": r"reception|receive[sd]?|receiving|hosted|welcomed",
