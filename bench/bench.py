@@ -23,7 +23,15 @@ import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
-SQUAD = ROOT.parent / "shared" / "data" / "squad-v2-dev-5-articles.json"
+# ../shared/data beside the checkout (or beside its worktrees folder, /work/wt/<name>).
+SQUAD = next(
+    (
+        d / "squad-v2-dev-5-articles.json"
+        for d in (ROOT.parent / "shared" / "data", ROOT.parent.parent / "shared" / "data")
+        if (d / "squad-v2-dev-5-articles.json").exists()
+    ),
+    ROOT.parent / "shared" / "data" / "squad-v2-dev-5-articles.json",
+)
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 # One ONNX export for the whole run, the cold-start subprocesses included (they load indexes
 # from temp folders, which have no export of their own next to them).
