@@ -633,6 +633,9 @@ class Selection:
 # about a similar event.
 CHECK_RATIO = 0.6
 MAX_CHECKED = 12
+# A list collects items across sentences: its candidates reach further down (set by hand;
+# the sentences must still meet the question and add an item).
+LIST_CHECK_RATIO = 0.45
 MAX_LIST_SENTENCES = 5  # a list answer quotes every sentence that gives items, up to this
 
 # "Which MoUs ...", "what topics ...", "list ...", "name every ...": the answer is a list.
@@ -711,7 +714,9 @@ def check_candidates(
     if not cands:
         return []
     constraints = extract_constraints(question)
-    floor = CHECK_RATIO * cands[0].score
+    floor = (LIST_CHECK_RATIO if not kind and is_list_question(question) else CHECK_RATIO) * (
+        cands[0].score
+    )
     out: list[Check] = []
     for c in cands[:MAX_CHECKED]:
         if c.score < floor and out:
@@ -908,10 +913,14 @@ def list_items(query: str, sentence: str, kind: str) -> list[str]:
     if not kind:
         return enumeration(sentence)
     labels = set(KIND_LABELS.get(kind, ((),))[0])
+
+    def typed(e: object) -> bool:
+        # An acronym the patterns leave untyped ("NCA", "Met") names an organisation.
+        acronym = kind == "org" and e.label == "NAME" and e.text.isupper() and len(e.text) > 1
+        return e.label in labels or acronym
+
     return [
-        e.text
-        for e in _entities(sentence)
-        if e.label in labels and not named_in(e.text, query, e.label)
+        e.text for e in _entities(sentence) if typed(e) and not named_in(e.text, query, e.label)
     ]
 
 
