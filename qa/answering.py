@@ -10,7 +10,7 @@ from __future__ import annotations
 import math
 import re
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from functools import lru_cache
 from typing import TYPE_CHECKING
 
@@ -997,7 +997,11 @@ def select_sentences(
     if lead is None:
         # A closest match only for a question on the articles' topic: one naming someone no
         # article mentions ("Lammy") or far from every sentence is declined plainly.
-        on_topic = not proper_missing and cands[0].semantic >= EXTRA_MIN_SEMANTIC
+        on_topic = (
+            not proper_missing
+            and cands[0].semantic >= EXTRA_MIN_SEMANTIC
+            and not (checks and _names_unknown(index, checks[0].unmet))
+        )
         return _replace_sel(base, closest=checks[0] if checks and on_topic else None)
     if conf < THRESHOLD:
         return base
@@ -1071,6 +1075,16 @@ def _same_event(
     return out
 
 
+def _names_unknown(index: Index, missing: Sequence[Constraint]) -> bool:
+    """Whether an unmet name is in no article at all ("Australia"): the question is off the
+    articles' topic, so no closest match is offered."""
+    for c in missing:
+        terms = tokenize(c.text) if c.kind == "name" else []
+        if terms and not any(index.lexical.known(t) for t in terms):
+            return True
+    return False
+
+
 def _list_sentences(query: str, kind: str, passing: Sequence[Check]) -> list[Candidate]:
     """The further sentences of a list answer: each passing candidate that adds an item.
 
@@ -1092,8 +1106,6 @@ def _list_sentences(query: str, kind: str, passing: Sequence[Check]) -> list[Can
 
 
 def _replace_sel(sel: Selection, **changes: object) -> Selection:
-    from dataclasses import replace
-
     return replace(sel, **changes)
 
 
