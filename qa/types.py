@@ -195,6 +195,10 @@ class Answer:
     short: Short | None = None
     items: tuple[Item, ...] = ()
     missing: tuple[str, ...] = ()
+    # Which path answered: "sentences" (quoted from retrieved passages, qa.answering) or
+    # "structure" (rows of the extracted timeline, people or agreements, qa.routing).
+    path: str = "sentences"
+    route: str = ""  # the structure route ("timeline", "people", ...) when path is "structure"
 
     def to_dict(self) -> dict[str, Any]:
         """A JSON-ready dict."""
@@ -202,6 +206,8 @@ class Answer:
             "question": self.question,
             "query": self.query,
             "rewritten": self.rewritten,
+            "path": self.path,
+            "route": self.route,
             "text": self.text,
             "answerable": self.answerable,
             "confidence": self.confidence,
