@@ -613,13 +613,13 @@ def timeline_html(documents: Iterable[Document], lead_chars: int = 220) -> str:
     for d in timeline(documents):
         m = d.meta
         items.append(
-            f'<li class="qa-tl-item" data-doc="{esc(d.doc_id)}" role="button" tabindex="0" '
-            f'title="Open this article">'
+            f'<li class="qa-tl-item" data-doc="{esc(d.doc_id)}">'
+            f'<div class="qa-tl-btn" role="button" tabindex="0" title="Open this article">'
             f'<div class="qa-tl-date">{date_html(m.date, m.date_inferred)}</div>'
             f'<div class="qa-tl-body"><div class="qa-tl-title">{esc(m.title or d.doc_id)}</div>'
             f'<div class="qa-meta"><span class="qa-outlet">{esc(outlet(m.source))}'
             f'</span> · <span class="qa-file">{esc(d.doc_id)}</span></div>'
-            f'<div class="qa-tl-lead">{esc(_lead(d, lead_chars))}</div></div></li>'
+            f'<div class="qa-tl-lead">{esc(_lead(d, lead_chars))}</div></div></div></li>'
         )
     if not items:
         return notice_html("No documents are loaded.")

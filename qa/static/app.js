@@ -124,6 +124,10 @@
       scheduled = false;
       wrap();
       showDocTarget();
+      // Gradio's empty File/Image boxes carry an aria-label without a role (axe:
+      // aria-prohibited-attr); as images they may.
+      document.querySelectorAll('.unpadded_box[aria-label]:not([role])')
+        .forEach((e) => e.setAttribute('role', 'img'));
       // Clicking a marker of an older answer swaps the panel to that answer's sources.
       if (pending && panel()?.textContent !== pending.text) {
         if (Date.now() - pending.t < 4000) openCite(pending.num);
