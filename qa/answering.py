@@ -257,7 +257,11 @@ SENTENCE_WEIGHTS = (0.20, 0.55, 0.12, 0.13)
 
 
 def score_sentences(
-    index: Index, query: str, qvec: np.ndarray, passages: Sequence[Passage]
+    index: Index,
+    query: str,
+    qvec: np.ndarray,
+    passages: Sequence[Passage],
+    selection: str | None = None,
 ) -> list[Candidate]:
     """Score every sentence of ``passages`` against the query (best first).
 
@@ -300,7 +304,51 @@ def score_sentences(
         w_sim, w_ov, w_tm, w_prior = SENTENCE_WEIGHTS
         score = w_sim * sim + w_ov * ov + w_tm * tm + w_prior * prior
         out.append(Candidate(pi, sent, vr, sim, ov, tm, score))
+    out = _learned_selection(out, query, passages, idf, default_idf, selection)
     out.sort(key=lambda c: -c.score)
+    return out
+
+
+# --- switch: learned sentence selection (qa/selection.py), off by default --------------------
+# ``selection`` (or ``$QA_SELECTION``): "weights" (default) keeps the scores above; "model"
+# lets the learned model choose the lead sentence, which gets the best weighted score (plus a
+# hair), while the weighted scores still decide which other sentences join it (EXTRA_RATIO);
+# "model-only" replaces every score by the model's (its scale is not the weights', so the
+# ratios downstream behave differently). Measured by bench/fit_selection.py; to be wired in
+# properly after the answering refactor.
+SELECTION_MODES = ("weights", "model", "model-only")
+
+
+def _learned_selection(
+    cands: list[Candidate],
+    query: str,
+    passages: Sequence[Passage],
+    idf: dict[str, float],
+    default_idf: float,
+    selection: str | None,
+) -> list[Candidate]:
+    import os
+
+    mode = selection or os.environ.get("QA_SELECTION") or "weights"
+    if mode not in SELECTION_MODES:
+        from qa.errors import QAError
+
+        raise QAError(
+            f"Unknown sentence selection {mode!r}. Fix: use one of {', '.join(SELECTION_MODES)}."
+        )
+    if mode == "weights" or not cands:
+        return cands
+    from dataclasses import replace
+
+    from qa.selection import select_scores
+
+    scores = select_scores(query, cands, [p.score for p in passages], idf, default_idf=default_idf)
+    if mode == "model-only":
+        return [replace(c, score=float(s)) for c, s in zip(cands, scores)]
+    lead = int(np.argmax(scores))
+    top = max(c.score for c in cands)
+    out = list(cands)
+    out[lead] = replace(cands[lead], score=top + 1e-9)
     return out
 
 
