@@ -128,6 +128,9 @@
       // aria-prohibited-attr); as images they may.
       document.querySelectorAll('.unpadded_box[aria-label]:not([role])')
         .forEach((e) => e.setAttribute('role', 'img'));
+      // The chat's example cards sit in a role=list without list items (axe: aria-required-children).
+      document.querySelectorAll('#qa-chat .examples[role="list"]')
+        .forEach((e) => e.removeAttribute('role'));
       // Clicking a marker of an older answer swaps the panel to that answer's sources.
       if (pending && panel()?.textContent !== pending.text) {
         if (Date.now() - pending.t < 4000) openCite(pending.num);
