@@ -382,8 +382,7 @@ def chat_events(demo: Any, c: ChatParts, startup: Startup, workdir: Path) -> Non
         label = ui.filter_chip(selected, list(index.documents) if index else [], d_from, d_to)
         return gr.Button(value=label or " ", visible=bool(label))
 
-    # .input: the user's own edits only (the chip's own reset must not re-show the chip).
-    for changed in (c.docs.input, c.date_from.input, c.date_to.input):
+    for changed in (c.docs.change, c.date_from.change, c.date_to.change):
         changed(chip_label, [c.docs, c.date_from, c.date_to], [c.chip], **_PRIVATE_INSTANT)
 
     def remove_filter() -> tuple:

@@ -179,7 +179,14 @@ def test_settings_restrict_documents_and_dates(page) -> None:
     assert answer.startswith("⚠️") and "YYYY-MM-DD" in answer
 
     date_from.fill("2025-01-01")
-    ask(page, "Which agencies did Le Quoc Hung visit?")
+    answer = ask(page, "Which agencies did Le Quoc Hung visit?")
+    # The 2023 article answers it: the reply says the filter hid it, and where it is.
+    assert answer.startswith("Not in the selected articles; found in "), answer
+    assert NCA_TITLE in answer and "Remove the filter" in answer
+    assert "outside the filter" in page.locator("#qa-sources .qa-sources").first.inner_text()
+    dates = page.locator("#qa-sources details.qa-cite .qa-date").all_inner_texts()
+    assert dates and all(d < "2025-01-01" for d in dates), dates
+    ask(page, "What did Luong Tam Quang urge the UK Home Office to facilitate?")
     dates = page.locator("#qa-sources details.qa-cite .qa-date").all_inner_texts()
     assert dates and all(d >= "2025-01-01" for d in dates), dates
     date_from.fill("")

@@ -42,7 +42,7 @@ ARGS = [
 ]
 FIRST_PAGE_SECONDS = 5  # the bound: the page answers HTTP within 5 s of starting
 READY_TIMEOUT = 180_000  # ms: the fake build, on a shared 2-core machine
-ANSWER_TIMEOUT = 60_000
+ANSWER_TIMEOUT = 120_000  # ms; the machine is shared
 Q1 = "Which agencies did Le Quoc Hung visit?"
 Q2 = "Who hosted the reception on August 16?"
 SCREENS = ROOT / "artifacts" / "ux"
@@ -299,17 +299,18 @@ def test_filter_chip_shows_and_removes_the_filter(desk) -> None:
     assert any("VOV — " in a.inner_text() for a in articles)
     for label in articles:
         label.locator("input").set_checked("2022-08-16" in label.inner_text())
-    desk.wait_for_function("document.querySelector('#qa-chip')?.offsetParent !== null")
+    chip.wait_for(state="visible", timeout=10_000)
     assert re.match(r"Only \d of 6 articles \(2022-08-16", chip.inner_text()), chip.inner_text()
     desk.fill("#qa-date-from textarea, #qa-date-from input", "2022-01-01")
     desk.wait_for_function(
-        "document.querySelector('#qa-chip').innerText.includes('from 2022-01-01')"
+        "document.querySelector('#qa-chip')?.innerText.includes('from 2022-01-01')",
+        timeout=10_000,
     )
     box = chip.bounding_box()
     field = desk.locator("#qa-input").bounding_box()
     assert box and field and abs(box["y"] + box["height"] - field["y"]) < 40  # next to the input
     chip.click()
-    desk.wait_for_function("document.querySelector('#qa-chip')?.offsetParent === null")
+    chip.wait_for(state="hidden", timeout=10_000)
     checked = desk.locator("#qa-docs label input[type=checkbox]:checked").count()
     assert checked >= 6
     assert desk.input_value("#qa-date-from textarea, #qa-date-from input") == ""
