@@ -545,9 +545,11 @@ def _eval_results() -> tuple[Any, Any, Any]:
             headers=ui.SUMMARY_HEADERS,
             interactive=False,
             label="Summary",
-            max_height=420,
-            scale=1,
-            min_width=240,
+            max_height=520,
+            scale=2,
+            min_width=300,
+            wrap=True,
+            column_widths=["58%", "17%", "25%"],
         )
         plot = gr.Image(
             label="Three metrics by kind of question",
@@ -569,6 +571,14 @@ def _eval_results() -> tuple[Any, Any, Any]:
 
 
 # --- serving ----------------------------------------------------------------------------------
+
+
+def _stage(startup: Startup) -> tuple[str, int, int]:
+    """The start-up's stage for the starting page: words, texts embedded, texts in all."""
+    p = startup.progress
+    if p.ready:
+        return "The articles are ready; opening the chat…", 0, 0
+    return p.error or p.stage, p.done, p.total
 
 
 def _report_start(startup: Startup) -> None:
@@ -621,7 +631,7 @@ def main(argv: list[str] | None = None) -> int:
 
     startup = Startup(args.corpus, args.index).start()  # the page serves while it runs
     try:  # a page within a second, while Gradio (4-7 s) is imported
-        early = Placeholder(plan.host, plan.port, lambda: startup.progress.stage).start()
+        early = Placeholder(plan.host, plan.port, lambda: _stage(startup)).start()
     except OSError as exc:  # port in use, bad host
         print(f"error: cannot serve on {plan.host}:{plan.port}: {exc}", file=sys.stderr)
         return 1

@@ -9,6 +9,7 @@ reloads once the real app answers there. It shows only the start-up stage, never
 from __future__ import annotations
 
 import html
+import json
 import threading
 from collections.abc import Callable
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -30,31 +31,46 @@ progress {{width: min(420px, 90%); height: 12px;}}
 <progress aria-label="Starting"></progress>
 <p class="hint">This page opens the chat by itself in a few seconds.</p>
 </main><script>
-setInterval(() => fetch('config', {{cache: 'no-store'}}).then((r) => {{
-  if (r.status === 200 || r.status === 401) location.reload();
-}}).catch(() => {{}}), {refresh});
+setInterval(() => {{
+  fetch('config', {{cache: 'no-store'}}).then((r) => {{
+    if (r.status === 200 || r.status === 401) location.reload();
+  }}).catch(() => {{}});
+  fetch('startup.json', {{cache: 'no-store'}}).then((r) => r.json()).then((p) => {{
+    document.getElementById('stage').textContent = p.stage;
+    const bar = document.querySelector('progress');
+    if (p.total) {{ bar.max = p.total; bar.value = p.done; }}
+  }}).catch(() => {{}});
+}}, {refresh});
 </script></body></html>"""
 
 
 class Placeholder:
     """Serve the starting page on ``host:port`` until :meth:`stop`."""
 
-    def __init__(self, host: str, port: int, stage: Callable[[], str]) -> None:
-        self.stage = stage
+    def __init__(self, host: str, port: int, stage: Callable[[], tuple[str, int, int]]) -> None:
+        self.stage = stage  # () -> (stage in words, texts embedded, texts in all)
         owner = self
 
         class Handler(BaseHTTPRequestHandler):
             def do_GET(self) -> None:  # noqa: N802 - the stdlib's name
-                if self.path.split("?", 1)[0] not in ("/", ""):
+                path = self.path.split("?", 1)[0]
+                if path == "/startup.json":
+                    name, done, total = owner.stage()
+                    self._send(json.dumps({"stage": name, "done": done, "total": total}),
+                               "application/json")  # fmt: skip
+                    return
+                if path not in ("/", ""):
                     self.send_response(503)  # API and assets: not yet
                     self.send_header("Retry-After", "1")
                     self.send_header("Content-Length", "0")
                     self.end_headers()
                     return
-                body = PAGE.format(stage=html.escape(owner.stage()), refresh=REFRESH_MS)
+                self._send(PAGE.format(stage=html.escape(owner.stage()[0]), refresh=REFRESH_MS))
+
+            def _send(self, body: str, kind: str = "text/html") -> None:
                 data = body.encode("utf-8")
                 self.send_response(200)
-                self.send_header("Content-Type", "text/html; charset=utf-8")
+                self.send_header("Content-Type", f"{kind}; charset=utf-8")
                 self.send_header("Cache-Control", "no-store")
                 self.send_header("Content-Length", str(len(data)))
                 self.end_headers()

@@ -694,3 +694,26 @@ def test_startup_builds_a_missing_index_in_the_background(tmp_path: Path, monkey
     assert not p.ready and s.index is not None
     assert f"`{build_command(Path('CORPUS_FOLDER'), tmp_path / 'idx2')}`" in p.error
     assert p.error.startswith(f"No index at '{tmp_path / 'idx2'}' and no corpus at ")
+
+
+def test_starting_page_answers_at_once_and_only_with_the_stage() -> None:
+    import urllib.error
+    import urllib.request
+
+    from qa.placeholder import Placeholder
+    from tests.test_app_server import free_port
+
+    port = free_port()
+    early = Placeholder("127.0.0.1", port, lambda: ("Embedding <b>", 3, 8)).start()
+    try:
+        base = f"http://127.0.0.1:{port}/"
+        with urllib.request.urlopen(base, timeout=10) as resp:
+            page = resp.read().decode()
+        assert resp.status == 200 and "Starting the app…" in page and "Embedding &lt;b&gt;" in page
+        with urllib.request.urlopen(base + "startup.json", timeout=10) as resp:
+            assert json.loads(resp.read()) == {"stage": "Embedding <b>", "done": 3, "total": 8}
+        with pytest.raises(urllib.error.HTTPError) as err:
+            urllib.request.urlopen(base + "config", timeout=10)
+        assert err.value.code == 503
+    finally:
+        early.stop()

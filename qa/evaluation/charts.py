@@ -64,7 +64,7 @@ def draw(data: dict[str, Any], path: str | os.PathLike) -> None:
 GRID_METRICS: tuple[tuple[str, str], ...] = (
     ("hit@5", "Passage found in the top 5"),
     ("answer_containment", "Answer holds the expected text"),
-    ("refusal_recall", "Unanswerable questions declined"),
+    ("refusal_recall", "Unanswerable ones declined"),
 )
 
 
@@ -84,7 +84,7 @@ def draw_grid(
     groups = {"all questions": data["metrics"], **by_kind}
     names = list(groups)
     height = 1.2 + 0.32 * len(names)
-    fig, axes = plt.subplots(1, len(metrics), figsize=(4.2 * len(metrics), height), sharey=True)
+    fig, axes = plt.subplots(1, len(metrics), figsize=(3.6 * len(metrics), height), sharey=True)
     axes = list(axes) if len(metrics) > 1 else [axes]
     try:
         ys = list(range(len(names)))[::-1]
