@@ -140,6 +140,17 @@ class Startup:
     def _on_embed(self, done: int, total: int) -> None:
         self._set(stage="Embedding the articles' sentences", done=done, total=total)
 
+    def _encoder(self) -> Any:
+        """The encoder, loaded now (a first run exports the model: the longest stage)."""
+        from qa.embedding import get_encoder
+        from qa.index import MODEL_CACHE
+
+        self._set(stage="Loading the language model (exported once, on a first run)")
+        enc = get_encoder(None, None, cache_dir=self.index_dir / MODEL_CACHE)
+        enc.encode(["warm up"], batch_size=1)
+        self._set(stage="Reading the articles and the index")
+        return enc
+
     def _open(self) -> Index:
         from qa.index import open_index
 
@@ -153,10 +164,9 @@ class Startup:
                     "articles' folder, or start the app with --corpus."
                 )
             log.info("no index at %s: building it from %s", self.index_dir, self.corpus)
-            self._set(stage="Building the index (first run)")
-            return open_index(self.corpus, self.index_dir, progress=self._on_embed)
+            enc = self._encoder()
+            return open_index(self.corpus, self.index_dir, encoder=enc, progress=self._on_embed)
         if self.corpus_arg or not self.index_arg:
-            if missing_index(self.index_dir):
-                self._set(stage="Building the index (first run)")
-            return open_index(self.corpus, self.index_dir, progress=self._on_embed)
+            enc = self._encoder()
+            return open_index(self.corpus, self.index_dir, encoder=enc, progress=self._on_embed)
         return open_for(self.corpus_arg, self.index_arg)
