@@ -143,10 +143,10 @@ class Startup:
     def _encoder(self) -> Any:
         """The encoder, loaded now (a first run exports the model: the longest stage)."""
         from qa.embedding import get_encoder
-        from qa.index import MODEL_CACHE
 
-        self._set(stage="Loading the language model (exported once, on a first run)")
-        enc = get_encoder(None, None, cache_dir=self.index_dir / MODEL_CACHE)
+        # The machine's one ONNX export (`make run` makes it at setup: python -m qa.warm).
+        self._set(stage="Loading the language model (exported once per machine)")
+        enc = get_encoder(None, None)
         enc.encode(["warm up"], batch_size=1)
         self._set(stage="Reading the articles and the index")
         return enc
