@@ -3,6 +3,7 @@
     python bench/eval_structure.py            # precision/recall against tests/data/structure-gold.json
     python bench/eval_structure.py --cost     # also: spaCy load, extraction time, ms per 1,000 paragraphs
     python bench/eval_structure.py --json     # the figures as JSON
+    python bench/eval_structure.py --no-ner   # the same figures for patterns only (no spaCy)
     python bench/eval_structure.py --questions  # also: tests/data/cross-article.jsonl through the router
 
 Events are matched one to one, greedily by score: an extracted event may match a gold event of
@@ -321,11 +322,12 @@ def main() -> None:
     ap.add_argument("--cost", action="store_true")
     ap.add_argument("--json", action="store_true")
     ap.add_argument("--questions", action="store_true")
+    ap.add_argument("--no-ner", action="store_true", help="patterns only (extract(ner=False))")
     args = ap.parse_args()
     docs = list(load_corpus(args.corpus).documents)
     gold = json.loads(Path(args.gold).read_text(encoding="utf-8"))
     measured = cost(docs) if args.cost else None  # first, so spaCy's load is timed cold
-    structure = extract(docs)
+    structure = extract(docs, ner=not args.no_ner)
     res = evaluate(structure, gold)
     if measured:
         res["cost"] = measured

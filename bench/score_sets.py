@@ -55,7 +55,10 @@ from qa.metrics import evidence_found, normalize_evidence  # noqa: E402
 
 RETRIEVAL_DEPTH = 10  # as in qa.evaluation; only rank 1 is scored here
 # Answer fields that are not answer text: what was asked, where it came from, how sure.
-_NOT_TEXT = {"question", "query", "citations", "passages", "supports", "rewritten", "answerable"}
+_NOT_TEXT = {
+    "question", "query", "citations", "passages", "supports", "rewritten", "answerable",
+    "path", "route",  # which path answered (qa.routing), not answer text
+}  # fmt: skip
 _PUNCT = re.compile(r"[^\w\s]|_")
 _ARTICLES = re.compile(r"\b(?:a|an|the)\b")
 _CITATION_MARK = re.compile(r"\s*\[\d+(?:\s*[,;-]\s*\d+)*\]")

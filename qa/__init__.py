@@ -8,6 +8,12 @@ The public API is a few verbs::
     index = qa.build_index("corpus", "embeddings")    # -> Index
     index = qa.load_index("embeddings")
     report = qa.evaluate("tests/data/dev.jsonl")      # -> EvalReport
+    qa.timeline(date_from="2023", person="To Lam")   # -> list[Event], by date
+    qa.entities(kind="person", side="UK")             # -> list[Entity]
+    qa.agreements()                                   # -> list[Agreement]
+
+``timeline``, ``entities`` and ``agreements`` read the structure the build extracted (events,
+people and organisations, agreements; ``qa.structure``); their citations are ``Passage``s.
 
 ``retrieve`` and ``answer`` use the default index: ``$QA_CORPUS`` (default ``corpus/``) built
 into ``$QA_INDEX`` (default ``embeddings/``) on first use and rebuilt when the corpus changes.
@@ -27,6 +33,7 @@ from qa.types import Answer, DocMeta, Document, Passage
 if TYPE_CHECKING:
     from qa.evaluation import EvalReport
     from qa.index import Index
+    from qa.structure import Agreement, Entity, Event
 
 __all__ = [
     "Answer",
@@ -38,13 +45,16 @@ __all__ = [
     "Passage",
     "QAError",
     "QuestionSetError",
+    "agreements",
     "answer",
     "build_index",
     "default_paths",
+    "entities",
     "evaluate",
     "load_default_index",
     "load_index",
     "retrieve",
+    "timeline",
 ]
 
 __version__ = "0.1.0"
@@ -97,3 +107,41 @@ def evaluate(questions: Any, index: Index | None = None, k: int = 5, **kwargs: A
     from qa.evaluation import evaluate as _evaluate
 
     return _evaluate(questions, index=index, k=k, **kwargs)
+
+
+def timeline(
+    date_from: str | None = None,
+    date_to: str | None = None,
+    person: str | None = None,
+    organisation: str | None = None,
+    agreement: str | None = None,
+    kind: str | None = None,
+) -> list[Event]:
+    """Events (meetings, calls, visits, receptions, dialogues, talks) ordered by date.
+
+    Dates are ``YYYY``, ``YYYY-MM`` or ``YYYY-MM-DD`` (an event overlapping the range is kept);
+    names match with or without diacritics, by surname or variant. Every filter given must hold.
+    Raises a ``QAError`` (also a ``ValueError``) naming a bad argument and the fix.
+    """
+    from qa.structure_query import check_timeline_args
+
+    # Check the arguments before the default index is opened (or built).
+    check_timeline_args(date_from, date_to, person, organisation, agreement, kind)
+    return load_default_index().timeline(date_from, date_to, person, organisation, agreement, kind)
+
+
+def entities(kind: str | None = None, side: str | None = None) -> list[Entity]:
+    """People, organisations and places with their variants, dated roles and mentions.
+
+    ``kind`` is ``person``, ``org`` or ``place``; ``side`` is ``VN`` or ``UK``.
+    """
+    from qa.structure_query import check_entity_args
+
+    check_entity_args(kind, side)
+    return load_default_index().entities(kind, side)
+
+
+def agreements() -> list[Agreement]:
+    """Memoranda, joint statements and declarations, agreements and training programmes, each
+    with what happened to it (signed, proposed, reaffirmed, implemented) at each event."""
+    return load_default_index().agreements()

@@ -13,9 +13,12 @@ from __future__ import annotations
 import errno
 import json
 import logging
+import threading
 import time
 from collections.abc import Callable, Sequence
+from concurrent.futures import Future
 from dataclasses import asdict, dataclass, field, fields, replace
+from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
@@ -29,6 +32,7 @@ from qa.fileio import file_sha256
 from qa.fusion import FusionSettings
 from qa.lexical import LexicalIndex
 from qa.store import VersionWriter, build_lock, check_space, current_version, write_jsonl
+from qa.structure import STRUCTURE_FILE, Structure, extract, preload
 from qa.types import DocMeta, Document, Dropped, Paragraph, Passage
 
 log = logging.getLogger("qa")
@@ -43,7 +47,12 @@ PASSAGE_VECTOR_MODES = ("derived", "encoded")
 TITLE_WEIGHT = 0.5
 # Bump when cleaning, chunking or vector derivation changes what a build produces from the
 # same files: an index made by other code is then rebuilt instead of kept as "unchanged".
-PIPELINE_VERSION = 2
+# 3: every version holds structure.json (qa.structure), so older ones are rebuilt to get it.
+PIPELINE_VERSION = 3
+# Extraction runs spaCy's NER (qa.structure); patterns alone miss places and people named
+# without a title. bench/build_structure.py measures both and the build time they add.
+STRUCTURE_NER = True
+STRUCTURE_CACHE = 4  # structures remembered per process (a few corpora; each ~0.1-1 MB)
 # Where dense and BM25 search run: FAISS + bm25s in the folder, or a Milvus collection.
 STORES = ("embedded", "milvus")
 # A Milvus store built without a URI: a Milvus Lite folder inside the index folder.
@@ -196,6 +205,8 @@ class BuildSummary:
     reused: int
     seconds: float
     rebuilt: bool = True
+    # What extraction found (qa.structure): events, entities, agreements; {} before issue 12.
+    structure: dict[str, int] = field(default_factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-ready summary."""
@@ -225,6 +236,10 @@ class BuildSummary:
             f"embedded: {self.embedded} new, {self.reused} reused from cache",
             f"time: {self.seconds:.2f} s",
         ]
+        if self.structure:
+            c = self.structure
+            out.insert(-1, f"structure: {c.get('events', 0)} events, {c.get('entities', 0)} "
+                       f"people, organisations and places, {c.get('agreements', 0)} agreements")  # fmt: skip
         if not self.rebuilt:
             out.insert(
                 0, "unchanged: the corpus and settings match the current index (--force rebuilds)"
@@ -538,6 +553,44 @@ def _encode_with_cache(
     return out, keys, len(unique)
 
 
+@lru_cache(maxsize=STRUCTURE_CACHE)
+def extract_cached(documents: tuple[Document, ...], ner: bool) -> Structure:
+    """``qa.structure.extract``, remembered for the last few sets of documents.
+
+    Extraction is deterministic on the cleaned documents, so a rebuild of the same documents
+    (``--force``, a settings change, a test suite building the corpus again) reuses it.
+    """
+    return extract(documents, ner=ner)
+
+
+def preload_structure() -> None:
+    """Start loading what extraction needs (spaCy) in the background; call before the encoder."""
+    if STRUCTURE_NER:
+        preload()
+
+
+def start_structure(documents: Sequence[Document]) -> Future[Structure]:
+    """Extract the structure (``qa.structure.extract``) of the cleaned documents in a thread.
+
+    The build starts it before encoding and collects it after: spaCy's load and NER then
+    overlap the encoder's work instead of adding to it (measured in bench/build_structure.py).
+    """
+    docs = tuple(documents)
+    future: Future[Structure] = Future()
+
+    def run() -> None:
+        if not future.set_running_or_notify_cancel():
+            return
+        try:
+            future.set_result(extract_cached(docs, STRUCTURE_NER))
+        except BaseException as exc:  # handed to the build, which raises it
+            future.set_exception(exc)
+
+    # A daemon thread: an interrupted build exits at once instead of waiting for spaCy.
+    threading.Thread(target=run, name="qa-structure", daemon=True).start()
+    return future
+
+
 def build_store(
     writer: VersionWriter, ingested: Ingested, vecs: Embedded, settings: BuildSettings
 ) -> dict[str, Any]:
@@ -578,10 +631,16 @@ def _write_faiss(writer: VersionWriter, vectors: np.ndarray, kind: str) -> None:
 
 
 def write_version(
-    writer: VersionWriter, ingested: Ingested, vecs: Embedded, settings: BuildSettings
+    writer: VersionWriter,
+    ingested: Ingested,
+    vecs: Embedded,
+    settings: BuildSettings,
+    structure: Structure | None = None,
 ) -> str:
     """Write every artifact of a version into ``writer``'s folder; returns the dense index kind
     (the FAISS factory, or ``"milvus"`` when the collection holds the dense side)."""
+    if structure is not None:
+        writer.path(STRUCTURE_FILE).write_text(structure.to_json(), encoding="utf-8")
     passages, documents = ingested.passages, ingested.documents
     if settings.store == "milvus":
         kind = "milvus"  # the vectors are in the collection (build_store); no FAISS file
@@ -613,7 +672,9 @@ def write_version(
     return kind
 
 
-def make_summary(ingested: Ingested, vecs: Embedded, seconds: float) -> BuildSummary:
+def make_summary(
+    ingested: Ingested, vecs: Embedded, seconds: float, structure: Structure | None = None
+) -> BuildSummary:
     """The counts of a build that wrote a new version."""
     return BuildSummary(
         documents=len(ingested.documents),
@@ -626,6 +687,13 @@ def make_summary(ingested: Ingested, vecs: Embedded, seconds: float) -> BuildSum
         embedded=vecs.embedded,
         reused=vecs.reused,
         seconds=round(seconds, 3),
+        structure={
+            "events": len(structure.events),
+            "entities": len(structure.entities),
+            "agreements": len(structure.agreements),
+        }
+        if structure is not None
+        else {},
     )
 
 
@@ -708,9 +776,11 @@ def build_version(
                 seconds=round(time.perf_counter() - t0, 3),
             )  # fmt: skip
         ingested = ingest(corpus, settings.chunking)
+        pending = start_structure(ingested.documents)
         cache = previous_cache(index_path, encoder.model_id)
         vecs = embed(ingested, encoder, settings, cache, batch_size=batch_size,
                      show_progress=show_progress, progress=progress)  # fmt: skip
+        structure = pending.result()  # an extraction error is raised here, never lost
         need = vecs.vectors.nbytes * 3 + vecs.sentence_vectors.nbytes * 2 + 10_000_000
         check_space(index_path, int(need))
         previous = current_store(index_path)
@@ -718,8 +788,8 @@ def build_version(
         record = EMBEDDED_RECORD
         try:
             record = build_store(writer, ingested, vecs, settings)
-            factory = write_version(writer, ingested, vecs, settings)
-            summary = make_summary(ingested, vecs, time.perf_counter() - t0)
+            factory = write_version(writer, ingested, vecs, settings, structure)
+            summary = make_summary(ingested, vecs, time.perf_counter() - t0, structure)
             manifest = make_manifest(corpus, state, encoder, settings, factory, summary, record)
             writer.publish(manifest)
         except OSError as exc:

@@ -97,7 +97,55 @@ def cmd_ask(args: argparse.Namespace) -> int:
         return 0
     if ans.rewritten:
         print(f"(searched for: {ans.query})")
+    if ans.path == "structure":
+        print(f"(answered from the extracted structure: {ans.route})")
     print(ans.text)
+    return 0
+
+
+def _print_json(rows: list[dict[str, Any]]) -> None:
+    print(json.dumps(rows, ensure_ascii=False, indent=1))
+
+
+def cmd_timeline(args: argparse.Namespace) -> int:
+    """``qa timeline``: the events, by date, with participants, agreements and citations."""
+    from qa.render import events_text, structure_json
+    from qa.structure_query import check_timeline_args
+
+    filters = (args.date_from, args.date_to, args.person, args.org, args.agreement, args.kind)
+    check_timeline_args(*filters)  # bad filters fail before any index is opened or built
+    events = _open(args).timeline(*filters)
+    if args.json:
+        _print_json(structure_json(events))
+    else:
+        print(events_text(events))
+    return 0
+
+
+def cmd_entities(args: argparse.Namespace) -> int:
+    """``qa entities``: people, organisations and places with roles, variants and a citation."""
+    from qa.render import entities_text, structure_json
+    from qa.structure_query import check_entity_args
+
+    check_entity_args(args.kind, args.side)
+    found = _open(args).entities(args.kind, args.side)
+    if args.json:
+        _print_json(structure_json(found))
+    else:
+        print(entities_text(found))
+    return 0
+
+
+def cmd_agreements(args: argparse.Namespace) -> int:
+    """``qa agreements``: each agreement and what happened to it at each event."""
+    from qa.render import agreements_text, structure_json
+
+    idx = _open(args)
+    found = idx.agreements()
+    if args.json:
+        _print_json(structure_json(found))
+    else:
+        print(agreements_text(found, idx.timeline()))
     return 0
 
 
@@ -150,6 +198,30 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--json", action="store_true", help="print JSON")
     common(p)
     p.set_defaults(func=cmd_ask)
+
+    p = sub.add_parser("timeline", help="the events across the articles, by date")
+    p.add_argument("--from", dest="date_from", metavar="DATE",
+                   help="events on or after DATE (YYYY, YYYY-MM or YYYY-MM-DD)")  # fmt: skip
+    p.add_argument("--to", dest="date_to", metavar="DATE", help="events on or before DATE")
+    p.add_argument("--person", metavar="NAME", help="events NAME took part in")
+    p.add_argument("--org", metavar="NAME", help="events an organisation took part in")
+    p.add_argument("--agreement", metavar="NAME", help="events where an agreement came up")
+    p.add_argument("--kind", metavar="KIND", help="meeting, phone call, visit, reception, ...")
+    p.add_argument("--json", action="store_true", help="print JSON")
+    common(p)
+    p.set_defaults(func=cmd_timeline)
+
+    p = sub.add_parser("entities", help="people, organisations and places")
+    p.add_argument("--kind", choices=["person", "org", "place"], help="only this kind")
+    p.add_argument("--side", metavar="SIDE", help="VN or UK")
+    p.add_argument("--json", action="store_true", help="print JSON")
+    common(p)
+    p.set_defaults(func=cmd_entities)
+
+    p = sub.add_parser("agreements", help="agreements and what happened to them at each event")
+    p.add_argument("--json", action="store_true", help="print JSON")
+    common(p)
+    p.set_defaults(func=cmd_agreements)
 
     cli_eval.add_parser(sub)
     return parser

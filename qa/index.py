@@ -25,6 +25,7 @@ from qa.build import (
     build_version,
     chosen_store,
     document_from_dict,
+    preload_structure,
     stale_reason,
 )
 from qa.chunking import ChunkSettings
@@ -35,6 +36,7 @@ from qa.lexical import LexicalIndex, fold, lookup, tokenize
 from qa.questions import MAX_QUESTION_CHARS, QuestionError, check_question
 from qa.store import current_version, read_jsonl
 from qa.store_protocol import EmbeddedStore, SearchFilter, SearchStore
+from qa.structure import Agreement, Entity, Event, Structure
 from qa.text import entities
 from qa.types import Answer, Document, Passage
 
@@ -295,12 +297,50 @@ class Index:
     def answer(self, question: str, history: list[dict] | None = None, **options: Any) -> Answer:
         """A short extractive answer with numbered citations.
 
-        ``options`` are those of ``qa.answering.answer`` (``k``, ``passages``, ``doc_ids``,
-        ``date_from``, ``date_to``), forwarded as they are so the two never drift apart.
+        Questions about order, change, periods, lists of people or agreements are answered
+        from the extracted structure (``answer.path == "structure"``), the rest by quoting
+        sentences (``"sentences"``); ``qa.routing`` decides. ``options`` are those of
+        ``qa.answering.answer`` (``k``, ``passages``, ``doc_ids``, ``date_from``, ``date_to``),
+        forwarded as they are so the two never drift apart.
         """
-        from qa.answering import answer as _answer
+        from qa.routing import answer as _answer
 
         return _answer(self, question, history, **options)
+
+    # --- the structure (events, entities, agreements extracted at build time) ---------------
+
+    @cached_property
+    def structure(self) -> Structure:
+        """The version's ``structure.json``, read and checked on first use."""
+        from qa.structure_query import read_structure
+
+        return read_structure(self.path / self.manifest["version"], self.documents, self.path)
+
+    def timeline(
+        self,
+        date_from: str | None = None,
+        date_to: str | None = None,
+        person: str | None = None,
+        organisation: str | None = None,
+        agreement: str | None = None,
+        kind: str | None = None,
+    ) -> list[Event]:
+        """Events ordered by date, filtered; see ``qa.structure_query.timeline``."""
+        from qa.structure_query import timeline
+
+        return timeline(self.structure, date_from, date_to, person, organisation, agreement, kind)
+
+    def entities(self, kind: str | None = None, side: str | None = None) -> list[Entity]:
+        """People, organisations and places (``kind`` person/org/place, ``side`` VN/UK)."""
+        from qa.structure_query import entities
+
+        return entities(self.structure, kind, side)
+
+    def agreements(self) -> list[Agreement]:
+        """Every agreement, in the order it first comes up, with what happened at each event."""
+        from qa.structure_query import agreements
+
+        return agreements(self.structure)
 
     # --- staleness --------------------------------------------------------------------------
 
@@ -380,6 +420,10 @@ def _build(
     backend: str | None = None,
     **options: Any,
 ) -> Index:
+    # spaCy loads while the encoder does. Unconditional: finding out whether the build will
+    # keep the current version needs the encoder's model id (and hashes the corpus); when it
+    # does, the load only warms the process for its next build.
+    preload_structure()
     encoder = encoder or get_encoder(model, backend)
     summary = build_version(corpus, index_path, encoder, build, **options)
     return _read(index_path, encoder, summary=summary)

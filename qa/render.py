@@ -7,9 +7,14 @@ fallback and snippets all live here, once. A leaf module above ``qa.types``.
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import asdict
+from typing import TYPE_CHECKING, Any
 
-from qa.types import Passage
+from qa.types import Passage, date_label
+
+if TYPE_CHECKING:  # the structure's types, for hints only: this module stays a leaf
+    from qa.structure import Agreement, Entity, Event
 
 # Every character that can start Markdown, HTML or LaTeX in the chat: brackets (links and
 # citations), emphasis, code, headings, tables, HTML, strikethrough, and the rest the app
@@ -89,3 +94,137 @@ def declined_markdown(decline_text: str, passages: Sequence[Passage]) -> str:
 def answer_body(text: str) -> str:
     """An answer's Markdown without its Sources list (for one-line previews of stored rows)."""
     return text.split("\n\n" + SOURCES_HEADING, 1)[0]
+
+
+def numbered_citations(
+    groups: Sequence[Sequence[Passage]],
+) -> tuple[list[Passage], list[tuple[int, ...]]]:
+    """Number the passages of each group once, in first-seen order: ``(citations, numbers)``.
+
+    ``numbers[i]`` are group ``i``'s ``[n]`` (1-based), so a sentence cited by two rows is one
+    source, as in a sentence answer.
+    """
+    citations: list[Passage] = []
+    seen: dict[tuple[str, int, int], int] = {}
+    numbers: list[tuple[int, ...]] = []
+    for group in groups:
+        nums = []
+        for p in group:
+            key = (p.doc_id, p.start, p.end)
+            if key not in seen:
+                citations.append(p)
+                seen[key] = len(citations)
+            nums.append(seen[key])
+        numbers.append(tuple(nums))
+    return citations, numbers
+
+
+def structured_markdown(
+    heading: str,
+    rows: Sequence[tuple[str, str, Sequence[Passage]]],
+    citations: Sequence[Passage],
+    numbers: Sequence[Sequence[int]],
+) -> str:
+    """A structured answer as Markdown: the heading, one dated bullet per row with its quoted
+    evidence and ``[n]``, then the Sources list (the same shape as a sentence answer's).
+
+    ``rows`` are ``(date label, text, cited passages)``; ``numbers`` from
+    :func:`numbered_citations`.
+    """
+    lines = [f"**{md_escape(heading)}**", ""]
+    for (label, text, cited), nums in zip(rows, numbers):
+        quotes = " ".join(f"“{md_escape(p.text)}” [{n}]" for p, n in zip(cited, nums))
+        head = f"**{md_escape(label)}**: " if label else ""  # an undated name needs no label
+        lines.append(f"- {head}{md_escape(text)}" + (f" — {quotes}" if quotes else ""))
+    lines += ["", SOURCES_HEADING]
+    lines.extend(f"{source_line(n, p)}  " for n, p in enumerate(citations, 1))
+    return "\n".join(lines).rstrip()
+
+
+# --- the structure as text, for the CLI (``qa timeline``, ``qa entities``, ``qa agreements``) ---
+
+QUOTE_CHARS = 200  # a cited sentence in a CLI listing: one or two terminal lines
+# Citations shown per event: the sentences that name the event come first; an event can rest on
+# a dozen sentences (13 for the 2024 phone call), which would bury the timeline.
+EVENT_CITATIONS_SHOWN = 3
+
+
+def cite_line(p: Passage, width: int = QUOTE_CHARS) -> str:
+    """``“quoted sentence” — outlet, date, paragraph n`` on one line (plain text)."""
+    return f"“{snippet(p.text, width)}” — {outlet(p.source)}, {p.date_label}, {p.paragraph_label}"
+
+
+def event_heading(e: Event) -> str:
+    """``2024-04-15  phone call  Hanoi  (name)`` with the end date and ``planned`` when known."""
+    when = date_label(e.date, e.date_inferred)
+    if e.end_date:
+        when += f" to {e.end_date}"
+    parts = [
+        when,
+        e.kind,
+        e.name,
+        f"at {e.place}" if e.place else "",
+        "(planned)" if e.planned else "",
+    ]
+    return "  ".join(p for p in parts if p)
+
+
+def events_text(events: Iterable[Event]) -> str:
+    """A timeline as plain text: one block per event with participants, agreements, citations."""
+    blocks = []
+    for e in events:
+        lines = [event_heading(e)]
+        for p in e.participants:
+            extra = ", ".join(x for x in (p.role, p.side) if x)
+            lines.append(f"  - {p.name}" + (f" ({extra})" if extra else ""))
+        for a in e.agreements:
+            by = f", by {a.by}" if a.by else ""
+            lines.append(f"  * {a.name}: {a.status}{by}")
+        shown = e.citations[:EVENT_CITATIONS_SHOWN]
+        lines.extend(f"  [{n}] {cite_line(c)}" for n, c in enumerate(shown, 1))
+        if len(e.citations) > len(shown):
+            lines.append(f"  (+{len(e.citations) - len(shown)} more citations; --json lists all)")
+        blocks.append("\n".join(lines))
+    return "\n\n".join(blocks) if blocks else "no events match"
+
+
+def entities_text(entities: Iterable[Entity]) -> str:
+    """People, organisations and places as plain text: name, side, roles, variants, a citation."""
+    blocks = []
+    for e in entities:
+        head = (
+            f"{e.name}  [{e.kind}{', ' + e.side if e.side else ''}]  {len(e.mentions)} mention(s)"
+        )
+        lines = [head]
+        for role, when in e.roles:
+            lines.append(f"  role: {role}" + (f" ({when})" if when else ""))
+        others = [v for v in e.variants if v != e.name]
+        if others:
+            lines.append(f"  also: {'; '.join(others)}")
+        if e.mentions:
+            lines.append(f"  [1] {cite_line(e.mentions[0])}")
+        blocks.append("\n".join(lines))
+    return "\n\n".join(blocks) if blocks else "no entities match"
+
+
+def agreements_text(agreements: Iterable[Agreement], events: Iterable[Event]) -> str:
+    """Agreements as plain text: each event it came up at, what happened there, and the citation."""
+    by_id = {e.id: e for e in events}
+    blocks = []
+    for a in agreements:
+        lines = [f"{a.name}  [{a.kind}]" + (f"  signed {a.signed}" if a.signed else "")]
+        for x in sorted(
+            a.events, key=lambda x: by_id[x.event_id].date if x.event_id in by_id else ""
+        ):
+            ev = by_id.get(x.event_id)
+            where = f"{date_label(ev.date, ev.date_inferred)} {ev.kind}" if ev else x.event_id
+            by = f" (by {x.by})" if x.by else ""
+            lines.append(f"  - {where}: {x.status}{by}")
+            lines.extend(f"      {cite_line(c)}" for c in x.citations[:1])
+        blocks.append("\n".join(lines))
+    return "\n\n".join(blocks) if blocks else "no agreements found"
+
+
+def structure_json(items: Iterable[Any]) -> list[dict[str, Any]]:
+    """Events, entities or agreements as JSON-ready dicts; citations are passage dicts."""
+    return [asdict(x) for x in items]

@@ -46,7 +46,8 @@ _KIND_WORDS = {
 _LISTING_TAIL = (
     r"(?: (?:are|were|is|have|has|been|get|got|mentioned|named|involved|appear\w*|featured|quoted|"
     r"cited|listed|proposed|signed|reaffirmed|agreed|discussed|implemented|but|not|yet|so|far|in|"
-    r"the|these|all|articles?|reports?|documents|news|corpus|across|overall|by|both|sides|there|"
+    r"the|these|all|articles?|reports?|documents|news|corpus|across|overall|by|both|sides?|there|"
+    r"from|vietnam|vietnamese|uk|british|britain|"
     r"of|them|us|me|please))*\s*[?.!]*$"
 )
 _LIST_HEAD = r"^(?:which|what|list|name|show|show me|give me|who are|who were)(?: all| the| of the| me)*(?: [\w'-]+){0,3}? "
@@ -57,7 +58,7 @@ _ROUTE_RULES: tuple[tuple[str, re.Pattern[str]], ...] = tuple(
         # "Who did To Lam talk to?": a name (not "the delegation"), at most a short tail.
         (
             "counterparts",
-            r"^who (?:did|has|have|had) (?P<who>(?!the |a |an |his |her |their )[\w'-]+(?: [\w'-]+){0,3}?) (?:talk|speak|spoke|meet|met|call|phone|hold talks|held talks|receive|host)\w*(?: (?:to|with))?(?: [\w'-]+){0,3}\s*\??$",
+            r"^who (?:did|has|have|had) (?P<who>(?!(?:the|a|an|his|her|their|he|she|they|it|we|you|i|this|that|these|those) )[\w'-]+(?: [\w'-]+){0,3}?) (?:talk|speak|spoke|meet|met|call|phone|hold talks|held talks|receive|host)\w*(?: (?:to|with))?(?: [\w'-]+){0,3}\s*\??$",
         ),
         (
             "recurring_agreements",
@@ -65,7 +66,7 @@ _ROUTE_RULES: tuple[tuple[str, re.Pattern[str]], ...] = tuple(
         ),
         (
             "change",
-            rf"\bhow (?:has|have|did|was|were|is)\b.{{0,80}}\b(?:chang\w*|evolv\w*|develop\w*|progress\w*|grow\w*|deepen\w*|shift\w*)\b|\b(?:over time|over the years|trend)\b|\bfrom {_YEAR} (?:to|until|till) {_YEAR}\b",
+            rf"\bhow (?:has|have|did|was|were|is)\b.{{0,80}}\b(?:chang\w*|evolv\w*|develop\w*|progress\w*|grow\w*|deepen\w*|shift\w*)\b|\b(?:over time|over the years|trend)\b|\bfrom {_YEAR} (?:to|until|till) {_YEAR}\b|\bwhat (?:has |have )?changed\b|\bbetween {_YEAR} and {_YEAR}\b",
         ),
         (
             "period",
@@ -73,7 +74,7 @@ _ROUTE_RULES: tuple[tuple[str, re.Pattern[str]], ...] = tuple(
         ),
         (
             "timeline",
-            rf"\b(?:chronolog\w*|timeline|time line|in (?:date |time |what )?order(?! to)|sequence of)\b|\b(?:list|show|give me|enumerate)\b.{{0,25}}\b{_EVENT_NOUNS}\b|^(?:what|which) (?:meetings|events|visits|phone calls|talks|dialogues|receptions|conferences) (?:have|were|are|did|took|has)\b|\ball (?:the )?(?:meetings|events|visits)\b|\bhow many (?:meetings|events|visits|phone calls|calls|dialogues)\b",
+            rf"\b(?:chronolog\w*|timeline|time line|in (?:date |time |what )?order(?! to)|sequence of)\b|\b(?:list|show|give me|enumerate)\b.{{0,25}}\b{_EVENT_NOUNS}\b|^(?:what|which) (?:meetings|events|visits|phone calls|talks|dialogues|receptions|conferences) (?:have|were|are|did|took|has)\b|\ball (?:the )?(?:meetings|events|visits)\b|\bhow many (?:meetings|events|visits|phone calls|calls|dialogues)\b|^when did the (?:meetings|events|visits|talks|phone calls|calls|dialogues) (?:take place|happen|occur)\b",
         ),
         (
             "people",
@@ -308,8 +309,8 @@ def _people(q: str, s: Structure) -> tuple[str, list[Row]]:
         )
         rows.append(Row(first, False, text, _cites(e.mentions)))
     rows.sort(key=lambda r: (r.date == "", r.date, r.text))
-    who = {"UK": "UK ", "VN": "Vietnamese "}.get(side, "")
-    return f"{who}people named in the articles".capitalize(), rows
+    who = {"UK": "UK people", "VN": "Vietnamese people"}.get(side, "People")
+    return f"{who} named in the articles", rows
 
 
 def _organisations(q: str, s: Structure) -> tuple[str, list[Row]]:

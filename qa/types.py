@@ -153,6 +153,10 @@ class Answer:
     rewritten: bool = False
     sentences: tuple[str, ...] = ()  # the quoted sentences, in answer order
     supports: tuple[tuple[int, ...], ...] = ()  # per sentence, the 1-based citation numbers
+    # Which path answered: "sentences" (quoted from retrieved passages, qa.answering) or
+    # "structure" (rows of the extracted timeline, people or agreements, qa.routing).
+    path: str = "sentences"
+    route: str = ""  # the structure route ("timeline", "people", ...) when path is "structure"
 
     def to_dict(self) -> dict[str, Any]:
         """A JSON-ready dict."""
@@ -160,6 +164,8 @@ class Answer:
             "question": self.question,
             "query": self.query,
             "rewritten": self.rewritten,
+            "path": self.path,
+            "route": self.route,
             "text": self.text,
             "answerable": self.answerable,
             "confidence": self.confidence,

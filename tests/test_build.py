@@ -52,7 +52,8 @@ def test_embed_derives_passage_vectors_and_reuses_a_cache(corpus_copy):
 def test_summary_of_the_steps_matches_the_build(corpus_copy, fake_index):
     ing = ingest(corpus_copy, ChunkSettings())
     vecs = embed(ing, FakeEncoder(), BuildSettings(), {})
-    assert replace(make_summary(ing, vecs, 1.0), seconds=0) == replace(
+    structure = fake_index.structure
+    assert replace(make_summary(ing, vecs, 1.0, structure), seconds=0) == replace(
         fake_index.summary, seconds=0
     )
 

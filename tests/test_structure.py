@@ -253,7 +253,19 @@ def test_json_round_trip_is_exact_and_deterministic(call_structure):
     back = Structure.from_json(text)
     assert back == call_structure
     assert back.to_json() == text
-    assert json.loads(text)["version"] == 1
+    d = json.loads(text)
+    assert d["version"] == 2
+    # Every citation is stored once: the event's three sentences are three rows, one document.
+    assert len(d["citations"]) == len({tuple(r) for r in d["citations"]}) == 3
+    assert d["events"][0]["citations"] == [0, 1, 2]
+    assert len(d["documents"]) == 1
+
+
+def test_a_structure_of_another_schema_is_refused():
+    with pytest.raises(ValueError, match="structure schema 1, this code reads 2"):
+        Structure.from_dict({"version": 1, "events": []})
+    with pytest.raises(ValueError, match="not a structure"):
+        Structure.from_dict({"version": 2, "events": []})
 
 
 def test_citations_become_passages(call_structure):
