@@ -539,7 +539,9 @@ def test_evaluate_cannot_reach_another_sessions_upload(app_server):
         assert Path(victim).exists()  # nothing the caller did not create is deleted
     done = _queue_call(app_server, "evaluate", file, "victim-session")
     assert "answered from the top" in done, done
-    assert not Path(victim).exists()  # the owner's run removes its upload when it ends
+    # The owner's file stays in the box for another run (still its own): others stay refused.
+    done = _queue_call(app_server, "evaluate", file, "attacker-session")
+    assert NOT_YOUR_UPLOAD.split(" (")[0] in done, done
 
 
 # --- added with the fixes --------------------------------------------------------------------
