@@ -1850,10 +1850,19 @@ def _merge_drafts(drafts: list[_EventDraft], ex: _Extractor) -> list[_EventDraft
 def _agreement_entities(
     ex: _Extractor, drafts: list[_EventDraft]
 ) -> tuple[tuple[Agreement, ...], dict[int, list[AgreementRef]]]:
-    # Cluster mentions: same kind and overlapping topic words; a bare name ("a Joint Statement")
-    # joins the one agreement of that kind its document names.
+    clusters = _agreement_clusters(ex.agreement_mentions)
+    refs: dict[int, list[AgreementRef]] = defaultdict(list)
+    draft_ids = {id(d): _draft_id(d) for d in drafts}
+    agreements = [_agreement_of(c, ex, drafts, draft_ids, refs) for c in clusters]
+    agreements.sort(key=lambda a: (a.kind, fold(a.name)))
+    return tuple(agreements), refs
+
+
+def _agreement_clusters(mentions: Iterable[tuple]) -> list[dict]:
+    """Cluster mentions: same kind and overlapping topic words; a bare name ("a Joint
+    Statement") joins the one agreement of that kind its document names."""
     clusters: list[dict] = []
-    for key, kind, surface, s, event, status, by in ex.agreement_mentions:
+    for key, kind, surface, s, event, status, by in mentions:
         target = None
         for c in clusters:
             if c["kind"] != kind:
@@ -1889,46 +1898,45 @@ def _agreement_entities(
         target["surfaces"][surface] += 1
         target["mentions"].append((s, event, status, by))
         target["docs"].add(s.doc.doc_id)
-    agreements = []
-    refs: dict[int, list[AgreementRef]] = defaultdict(list)
-    draft_ids = {id(d): _draft_id(d) for d in drafts}
-    merged_of: dict[int, _EventDraft] = {}
-    for d in drafts:
-        for s in d.sents:
-            merged_of.setdefault(id(s), d)
-    for c in clusters:
-        name = _agreement_name(c)
-        aid = content_hash("agreement", c["kind"], " ".join(sorted(c["key"])), name)
-        per_event: dict[str, list] = defaultdict(list)
-        signed = ""
-        for s, event, status, by in c["mentions"]:
-            m = re.search(r"signed in ([A-Z][a-z]+,? \d{4}|\d{4})", s.text)
-            if m:
-                ds = parse_dates("in " + m.group(1), s.doc.meta.date)
-                signed = ds[0][2].iso if ds else signed
-            ev = _resolve_event(event, drafts)
-            eid = draft_ids.get(id(ev), "") if ev else ""
-            per_event[eid].append((status, by, s))
-        evs = []
-        for eid, items in sorted(per_event.items()):
-            status = min((x[0] for x in items), key=lambda x: _STATUS_RANK[x])
-            by = next((x[1] for x in items if x[1] and x[0] == status), "")
-            by_name = _display(by, ex)
-            cites = _dedupe(x[2].cite() for x in items)
-            evs.append(AgreementEvent(eid, status, by_name, cites))
-            if eid:
-                refs[eid].append(AgreementRef(aid, name, status, by_name))
-        if (
-            any(x[0] == "signed" for x in (i for items in per_event.values() for i in items))
-            and not signed
-        ):
-            signed = next((e for e in (_draft_date(per_event, drafts, draft_ids)) if e), "")
-        cites = _dedupe(s.cite() for s, _, _, _ in c["mentions"])
-        agreements.append(
-            Agreement(aid, name, c["kind"], tuple(sorted(c["surfaces"])), signed, tuple(evs), cites)
-        )
-    agreements.sort(key=lambda a: (a.kind, fold(a.name)))
-    return tuple(agreements), refs
+    return clusters
+
+
+def _agreement_of(
+    c: dict,
+    ex: _Extractor,
+    drafts: list[_EventDraft],
+    draft_ids: dict[int, str],
+    refs: dict[int, list[AgreementRef]],
+) -> Agreement:
+    """One cluster of mentions as an agreement; its events' references go into ``refs``."""
+    name = _agreement_name(c)
+    aid = content_hash("agreement", c["kind"], " ".join(sorted(c["key"])), name)
+    per_event: dict[str, list] = defaultdict(list)
+    signed = ""
+    for s, event, status, by in c["mentions"]:
+        m = re.search(r"signed in ([A-Z][a-z]+,? \d{4}|\d{4})", s.text)
+        if m:
+            ds = parse_dates("in " + m.group(1), s.doc.meta.date)
+            signed = ds[0][2].iso if ds else signed
+        ev = _resolve_event(event, drafts)
+        eid = draft_ids.get(id(ev), "") if ev else ""
+        per_event[eid].append((status, by, s))
+    evs = []
+    for eid, items in sorted(per_event.items()):
+        status = min((x[0] for x in items), key=lambda x: _STATUS_RANK[x])
+        by = next((x[1] for x in items if x[1] and x[0] == status), "")
+        by_name = _display(by, ex)
+        cites = _dedupe(x[2].cite() for x in items)
+        evs.append(AgreementEvent(eid, status, by_name, cites))
+        if eid:
+            refs[eid].append(AgreementRef(aid, name, status, by_name))
+    if (
+        any(x[0] == "signed" for x in (i for items in per_event.values() for i in items))
+        and not signed
+    ):
+        signed = next((e for e in (_draft_date(per_event, drafts, draft_ids)) if e), "")
+    cites = _dedupe(s.cite() for s, _, _, _ in c["mentions"])
+    return Agreement(aid, name, c["kind"], tuple(sorted(c["surfaces"])), signed, tuple(evs), cites)
 
 
 def _draft_date(per_event: dict, drafts: list[_EventDraft], ids: dict[int, str]) -> list[str]:
