@@ -1700,6 +1700,15 @@ def extract(documents: Sequence[Document], *, ner: bool = True) -> Structure:
     return Structure(events, entities, agreements)
 
 
+def _entity(
+    kind: str, key: str, name: str, side: str, variants: Iterable[str], mentions: Iterable[Citation]
+) -> Entity:
+    """An entity of ``kind`` whose id hashes its cluster key."""
+    return Entity(
+        content_hash(kind, key), name, kind, side, tuple(sorted(variants)), (), _dedupe(mentions)
+    )
+
+
 def _people_entities(ex: _Extractor) -> list[Entity]:
     out = []
     for key, c in sorted(ex.people.items()):
@@ -1721,17 +1730,7 @@ def _people_entities(ex: _Extractor) -> list[Entity]:
             for r in roles
         ]
         side = _person_side(name, roles_flat) or _side_nearby(ex, key)
-        out.append(
-            Entity(
-                content_hash("person", key),
-                name,
-                "person",
-                side,
-                tuple(sorted(variants)),
-                (),
-                _dedupe(c.mentions),
-            )
-        )
+        out.append(_entity("person", key, name, side, variants, c.mentions))
     return out
 
 
@@ -1773,17 +1772,7 @@ def _org_entities(ex: _Extractor) -> list[Entity]:
         side = c.sides.most_common(1)[0][0] if c.sides else _side_of(name)
         if not side and any(_side_of(v) for v in c.variants):
             side = next(_side_of(v) for v in sorted(c.variants) if _side_of(v))
-        out.append(
-            Entity(
-                content_hash("org", c.key),
-                name,
-                "org",
-                side,
-                tuple(sorted(c.variants)),
-                (),
-                _dedupe(c.mentions),
-            )
-        )
+        out.append(_entity("org", c.key, name, side, c.variants, c.mentions))
     return out
 
 
@@ -1797,17 +1786,7 @@ def _place_entities(ex: _Extractor) -> list[Entity]:
     for key, c in sorted(ex.places.items()):
         name = max(c.names, key=lambda n: (c.names[n], n))
         side = _side_of(name)
-        out.append(
-            Entity(
-                content_hash("place", key),
-                name,
-                "place",
-                side,
-                tuple(sorted(c.variants)),
-                (),
-                _dedupe(c.mentions),
-            )
-        )
+        out.append(_entity("place", key, name, side, c.variants, c.mentions))
     return out
 
 
