@@ -112,25 +112,19 @@ def evaluate(questions: Any, index: Index | None = None, k: int = 5, **kwargs: A
     return _evaluate(questions, index=index, k=k, **kwargs)
 
 
-def timeline(
-    date_from: str | None = None,
-    date_to: str | None = None,
-    person: str | None = None,
-    organisation: str | None = None,
-    agreement: str | None = None,
-    kind: str | None = None,
-) -> list[Event]:
+def timeline(*args: Any, **filters: Any) -> list[Event]:
     """Events (meetings, calls, visits, receptions, dialogues, talks) ordered by date.
 
-    Dates are ``YYYY``, ``YYYY-MM`` or ``YYYY-MM-DD`` (an event overlapping the range is kept);
+    The filters, positionally or by name, are ``date_from``, ``date_to``, ``person``,
+    ``organisation``, ``agreement`` and ``kind`` (``qa.structure_query.TimelineFilter``). Dates are ``YYYY``, ``YYYY-MM`` or ``YYYY-MM-DD`` (an event overlapping the range is kept);
     names match with or without diacritics, by surname or variant. Every filter given must hold.
     Raises a ``QAError`` (also a ``ValueError``) naming a bad argument and the fix.
     """
     from qa.structure_query import check_timeline_args
 
     # Check the arguments before the default index is opened (or built).
-    check_timeline_args(date_from, date_to, person, organisation, agreement, kind)
-    return load_default_index().timeline(date_from, date_to, person, organisation, agreement, kind)
+    check_timeline_args(*args, **filters)
+    return load_default_index().timeline(*args, **filters)
 
 
 def entities(kind: str | None = None, side: str | None = None) -> list[Entity]:

@@ -336,19 +336,12 @@ class Index:
 
         return read_structure(self.path / self.manifest["version"], self.documents, self.path)
 
-    def timeline(
-        self,
-        date_from: str | None = None,
-        date_to: str | None = None,
-        person: str | None = None,
-        organisation: str | None = None,
-        agreement: str | None = None,
-        kind: str | None = None,
-    ) -> list[Event]:
-        """Events ordered by date, filtered; see ``qa.structure_query.timeline``."""
+    def timeline(self, *args: Any, **filters: Any) -> list[Event]:
+        """Events ordered by date, filtered by the fields of
+        ``qa.structure_query.TimelineFilter``; see ``qa.structure_query.timeline``."""
         from qa.structure_query import timeline
 
-        return timeline(self.structure, date_from, date_to, person, organisation, agreement, kind)
+        return timeline(self.structure, *args, **filters)
 
     def entities(self, kind: str | None = None, side: str | None = None) -> list[Entity]:
         """People, organisations and places (``kind`` person/org/place, ``side`` VN/UK)."""
