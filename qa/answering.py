@@ -8,6 +8,7 @@ index (computed at build time), so answering costs one query encoding plus arith
 from __future__ import annotations
 
 import math
+import os
 import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, replace
@@ -30,6 +31,7 @@ from qa.phrases import (
     KIND_LABELS,
     ShortAnswer,
     answer_kind,
+    lenient_short,
     named_in,
     sentence_entities,
     short_answer,
@@ -632,6 +634,9 @@ class Selection:
 # the sentence that answers a constrained question often ranks second to fifth behind one
 # about a similar event.
 CHECK_RATIO = 0.6
+# A typing miss by the news-tuned patterns is weak evidence: a broader typing is tried
+# before a typed check fails (qa.phrases.lenient_short).
+LENIENT = frozenset(os.environ.get("QA_LENIENT", "when,how_many,amount").split(","))
 MAX_CHECKED = 12
 # A list collects items across sentences: its candidates reach further down (set by hand;
 # the sentences must still meet the question and add an item).
@@ -736,6 +741,10 @@ def check_candidates(
             found = found if found is not None and found.label == "NAME" else None
         if found is not None and not _fits(question, c.sentence, found):
             found = None
+        if found is None and kind in LENIENT:
+            found = lenient_short(query, c.sentence, kind)
+            if found is not None and not _fits(question, c.sentence, found):
+                found = None
         out.append(Check(c, missing, found, question))
     return out
 
@@ -1047,7 +1056,7 @@ def select_sentences(
 # Sentences in a one-part answer: a typed question's short answer rests on the lead (and one
 # more that also gives the kind asked); an untyped one ("what did they agree") may need the
 # rest of the lead's account, as the old three-sentence answers gave it (SQuAD dev).
-SAME_EVENT_MAX = {True: 2, False: MAX_SENTENCES}
+SAME_EVENT_MAX = {True: int(os.environ.get("QA_SE_TYPED", "2")), False: MAX_SENTENCES}
 
 
 def _article_key(p: Passage) -> str:
