@@ -1080,7 +1080,11 @@ def _same_event(
         if len(out) + 1 >= SAME_EVENT_MAX[bool(kind)]:
             break
         c = ck.candidate
-        if c is c0 or _article_key(passages[c.passage]) != article or not ck.passes(kind):
+        # The best-scoring sentence joins even without a phrase of the asked kind when it meets
+        # every constraint: the typing misses general text's answers. SQuAD train, first 1,500
+        # questions: containment 0.783 -> 0.800 (hard-dev cited 72 -> 73, dev 51 -> 50).
+        ok = ck.passes(kind) or (ck is checks[0] and not ck.unmet)
+        if c is c0 or _article_key(passages[c.passage]) != article or not ok:
             continue
         if c.score >= SAME_EVENT_RATIO * c0.score and c.semantic >= EXTRA_MIN_SEMANTIC:
             out.append(c)
