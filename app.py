@@ -167,11 +167,17 @@ def startup_events(demo: Any, header: Any, c: "ChatParts", timeline: Any, startu
 INPUT_PLACEHOLDER = "Ask about the articles…"
 # Runs in the page when a question is sent, before the server sees it: empties the box at
 # once (a refused question is put back by the server), passing every input on unchanged.
+# While an answer is pending, trigger_mode="once" ignores a second Enter, but this script still
+# runs: it leaves the box alone then (window.qaPending), so that question is not lost.
 CLEAR_INPUT_JS = """(...args) => {
+  if (window.qaPending) return args;
+  window.qaPending = true;
   const t = document.querySelector('#qa-input textarea');
   if (t) { t.value = ''; t.dispatchEvent(new Event('input', {bubbles: true})); }
   return args;
 }"""
+# Runs in the page when an answer has arrived (or failed): the next question may be sent.
+END_PENDING_JS = "() => { window.qaPending = false; }"
 WAIT_PLACEHOLDER = "The articles are being indexed; the chat opens in a moment…"
 
 
@@ -346,7 +352,7 @@ def chat_events(demo: Any, c: ChatParts, startup: Startup, workdir: Path) -> Non
         concurrency_id="answer",
         api_visibility="private",
         show_progress="minimal",
-    )
+    ).then(None, None, None, js=END_PENDING_JS)
 
     def pick_example(evt: gr.SelectData) -> str:
         value = evt.value if isinstance(evt.value, dict) else {}
