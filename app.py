@@ -95,12 +95,16 @@ def _static(name: str) -> str:
     return resources.files("qa").joinpath("static", name).read_text(encoding="utf-8")
 
 
-CSS = _static("app.css")
+CSS = _static("app.css") + _static("structure.css")
 # Turns each "[n]" of an answer into a link that opens source n in the Sources panel. The
 # chat text itself stays plain (so Copy gives clean Markdown); the links are added in the page.
 JS = _static("app.js")
 # Runs inside the timeline's gr.HTML: a click (or Enter) on an article sends its id to Python.
 TIMELINE_JS = _static("timeline.js")
+# Inside the events, people and agreements views: an "Open" button sends its citation's id.
+STRUCTURE_JS = _static("structure.js")
+# Inside the reader: scrolls an article opened at a cited paragraph to that paragraph.
+READER_JS = _static("reader.js")
 
 
 def header_html(index: Any, error: str) -> str:
@@ -127,11 +131,11 @@ def build_demo(index: Any, error: str, workdir: Path) -> Any:
         gr.HTML(header_html(index, error))
         with gr.Tabs():
             chat = chat_tab(documents)
-            timeline, doc_view = documents_tab(documents)
+            docs = documents_tab(documents, index, error)
             evaluation = evaluate_tab()
         # Events and states sit outside gr.Tabs: a gr.State inside it renders as a phantom tab.
         chat_events(chat, index, error)
-        documents_events(timeline, doc_view, index, error, documents)
+        documents_events(docs, index, error, documents)
         evaluate_events(evaluation, index, error, workdir, upload_root)
     return demo
 
@@ -303,37 +307,68 @@ def _chat_api(index: Any, error: str) -> None:
 # --- documents --------------------------------------------------------------------------------
 
 
-def documents_tab(documents: list[Any]) -> tuple[Any, Any]:
-    """The Documents tab's layout: the articles as a timeline, and the reader."""
+@dataclass(frozen=True)
+class DocsParts:
+    """The Documents tab's components that its events read and write."""
+
+    timeline: Any  # the articles, oldest first
+    events: Any  # the events plot and timeline
+    people: Any
+    tracker: Any
+    doc_view: Any  # the article reader
+    citations: Any  # Mapping[str, Citation]: what the views' "Open" buttons may open
+
+
+def documents_tab(documents: list[Any], index: Any = None, error: str = "") -> DocsParts:
+    """The Documents tab's layout: events, people, agreements and articles, and the reader."""
     import gradio as gr
 
-    with gr.Tab("Documents", id="documents"):
+    from qa.structure_views import structure_views
+
+    views = structure_views(index, error)
+    with gr.Tab("Documents", id="documents", elem_id="qa-documents"):
         gr.Markdown(
-            "The articles, oldest first. Dates marked *(inferred)* are not stated in "
-            "the article. Click an article to read its cleaned text, paragraphs "
-            "numbered as citations refer to them."
+            "What the articles report, oldest first: the **events** (meetings, calls, visits), "
+            "the **people and organisations** taking part, and the **agreements** that recur. "
+            "Dates marked *(inferred)* are not stated in full in the article. Every **Open** "
+            "button shows the article at the paragraph it cites.",
+            elem_classes=["qa-docs-intro"],
         )
-        with gr.Row(equal_height=False):
-            with gr.Column(scale=2, min_width=320):
-                timeline = gr.HTML(
-                    ui.timeline_html(documents), elem_id="qa-timeline", js_on_load=TIMELINE_JS
-                )
-            with gr.Column(scale=3, min_width=420):
+        with gr.Row(equal_height=False, elem_id="qa-docs-row"):
+            with gr.Column(scale=3, min_width=320), gr.Tabs(elem_id="qa-doc-views"):
+                with gr.Tab("Events", id="doc-events"):
+                    events = _structure_html(views.plot + views.events, "qa-events")
+                with gr.Tab("People & organisations", id="doc-people"):
+                    people = _structure_html(views.people, "qa-people")
+                with gr.Tab("Agreements", id="doc-agreements"):
+                    tracker = _structure_html(views.tracker, "qa-tracker")
+                with gr.Tab("Articles", id="doc-articles"):
+                    timeline = gr.HTML(
+                        ui.timeline_html(documents), elem_id="qa-timeline", js_on_load=TIMELINE_JS
+                    )
+            with gr.Column(scale=2, min_width=320, elem_id="qa-reader-col"):
                 doc_view = gr.HTML(
-                    ui.notice_html("Click an article in the timeline to read it."),
+                    ui.notice_html("Open a cited sentence, or click an article, to read it here."),
                     elem_id="qa-doc",
-                    js_on_load=None,
+                    js_on_load=READER_JS,
                 )
-    return timeline, doc_view
+    return DocsParts(timeline, events, people, tracker, doc_view, views.citations)
 
 
-def documents_events(
-    timeline: Any, doc_view: Any, index: Any, error: str, documents: list[Any]
-) -> None:
-    """A click on an article in the timeline opens its cleaned text."""
+def _structure_html(value: str, elem_id: str) -> Any:
     import gradio as gr
 
-    all_ids = [d.doc_id for d in documents]
+    return gr.HTML(value, elem_id=elem_id, elem_classes=["qa-structure"], js_on_load=STRUCTURE_JS)
+
+
+def documents_events(d: DocsParts, index: Any, error: str, documents: list[Any]) -> None:
+    """A click on an article opens its cleaned text; an "Open" button of the events, people or
+    agreements opens its article at the cited paragraph."""
+    import gradio as gr
+
+    from qa.structure_views import open_citation_html
+
+    all_ids = [doc.doc_id for doc in documents]
 
     def show_document(evt: gr.EventData) -> str:
         doc_id = getattr(evt, "doc", None)
@@ -343,7 +378,14 @@ def documents_events(
             return ui.notice_html("Click an article in the timeline to read it.")
         return ui.document_html(index.document(doc_id))
 
-    timeline.click(show_document, None, [doc_view], **_PRIVATE_INSTANT)
+    def show_citation(evt: gr.EventData) -> str:
+        if index is None:
+            return ui.notice_html(error, "error")
+        return open_citation_html(index, d.citations, getattr(evt, "cite", ""))
+
+    d.timeline.click(show_document, None, [d.doc_view], **_PRIVATE_INSTANT)
+    for view in (d.events, d.people, d.tracker):
+        view.cite(show_citation, None, [d.doc_view], **_PRIVATE_INSTANT)
 
 
 # --- evaluation -------------------------------------------------------------------------------

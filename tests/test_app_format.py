@@ -359,10 +359,10 @@ def test_timeline_is_oldest_first_with_undated_last() -> None:
     ]
     assert html.count(">(inferred)</span>") == 3
     assert html.startswith(
-        '<ol class="qa-timeline"><li class="qa-tl-item" data-doc="003.txt" role="button" '
-        'tabindex="0" title="Open this article"><div class="qa-tl-date"><span class="qa-date">'
-        '2022-08-16</span></div><div class="qa-tl-body"><div class="qa-tl-title">Title 003.txt'
-        '</div><div class="qa-meta"><span class="qa-outlet">VOV</span> · <span class="qa-file">'
+        '<ol class="qa-timeline"><li class="qa-tl-item" data-doc="003.txt" '
+        'title="Open this article"><div class="qa-tl-date"><span class="qa-date">'
+        '2022-08-16</span></div><div class="qa-tl-body"><button type="button" class="qa-tl-title">'
+        'Title 003.txt</button><div class="qa-meta"><span class="qa-outlet">VOV</span> · <span class="qa-file">'
         '003.txt</span></div><div class="qa-tl-lead">Lead sentence of 003.txt.</div></div></li>'
     )
     assert [c[1] for c in ui.document_choices(docs)][:2] == ["003.txt", "004.txt"]
