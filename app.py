@@ -338,7 +338,7 @@ def documents_tab(documents: list[Any], index: Any = None, error: str = "") -> D
             with gr.Column(scale=3, min_width=320), gr.Tabs(elem_id="qa-doc-views"):
                 with gr.Tab("Events", id="doc-events"):
                     events = _structure_html(views.plot + views.events, "qa-events")
-                with gr.Tab("People & organisations", id="doc-people"):
+                with gr.Tab("People", id="doc-people"):
                     people = _structure_html(views.people, "qa-people")
                 with gr.Tab("Agreements", id="doc-agreements"):
                     tracker = _structure_html(views.tracker, "qa-tracker")

@@ -202,7 +202,12 @@ def entities_html(entities: Iterable[Entity]) -> str:
             )
     if not parts:
         return notice_html("No people or organisations were found.")
-    return f'<div class="qa-people">{"".join(parts)}</div>'
+    intro = (
+        '<p class="qa-legend">People and organisations named in the articles, most mentioned '
+        "first: the side they are on, their roles with dates, and the spellings the articles "
+        "use. Open one to read every mention.</p>"
+    )
+    return f'<div class="qa-people">{intro}{"".join(parts)}</div>'
 
 
 # --- the agreements tracker --------------------------------------------------------------------
