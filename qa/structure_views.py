@@ -172,7 +172,7 @@ def entity_html(e: Entity) -> str:
          f"{esc('; '.join(others))}</p>" if others else "")
         + (f'<p class="qa-ent-line"><span class="qa-ev-h">Roles</span> {esc(roles)}</p>'
            if roles else "")
-        + f'<p class="qa-ev-h">Mentions</p><ol class="qa-ev-cites">'
+        + '<p class="qa-ev-h">Mentions</p><ol class="qa-ev-cites">'
         + "".join(cite_html(c) for c in e.mentions)
         + "</ol>"
     )  # fmt: skip
@@ -257,7 +257,7 @@ def _column_head(e: Event) -> str:
     where = f"<br><span class='qa-th-sub'>{esc(e.place)}</span>" if e.place else ""
     return (
         f'<th scope="col"><span class="qa-th-date">{esc(date_label(e.date, e.date_inferred))}'
-        f'</span><br>{esc(e.kind)}{where}</th>'
+        f"</span><br>{esc(e.kind)}{where}</th>"
     )
 
 

@@ -567,9 +567,11 @@ def test_the_page_has_exactly_its_three_tabs(tmp_path: Path) -> None:
     app = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(app)
     demo = app.build_demo(None, "The index is not loaded.", tmp_path)
-    (tabs,) = [b for b in demo.blocks.values() if isinstance(b, gr.Tabs)]
+    tabs, views = [b for b in demo.blocks.values() if isinstance(b, gr.Tabs)]
     assert [(type(c).__name__, c.label) for c in tabs.children] == [
         ("Tab", "Chat"),
         ("Tab", "Documents"),
         ("Tab", "Evaluate"),
     ]
+    assert views.elem_id == "qa-doc-views"  # the Documents tab's own views
+    assert [c.label for c in views.children] == ["Events", "People", "Agreements", "Articles"]
