@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import resource
 import statistics
 import subprocess
 import sys
@@ -85,27 +86,36 @@ def process_rounds(baseline: Path, corpus: Path, rounds: int, backend: str) -> N
         work = Path(tmp)
         env = dict(os.environ, QA_MODEL_CACHE=str(work / ".models"), QA_BACKEND=backend)
         times: dict[str, list[float]] = {"before": [], "now": []}
+        cpu: dict[str, list[float]] = {"before": [], "now": []}
         code = {"before": baseline, "now": ROOT}
 
         def run(name: str) -> float:
             out = Path(tempfile.mkdtemp(dir=work))
             cmd = [sys.executable, "-m", "qa.cli", "index", "--corpus", str(corpus),
                    "--index", str(out / "index")]  # fmt: skip
+            before = resource.getrusage(resource.RUSAGE_CHILDREN)
             t0 = time.perf_counter()
             subprocess.run(cmd, check=True, capture_output=True, cwd=code[name],
                            env=dict(env, PYTHONPATH=str(code[name])))  # fmt: skip
-            return time.perf_counter() - t0
+            wall = time.perf_counter() - t0
+            after = resource.getrusage(resource.RUSAGE_CHILDREN)
+            cpu[name].append(after.ru_utime + after.ru_stime - before.ru_utime - before.ru_stime)
+            return wall
 
         run("now")  # the ONNX export, outside the timings
+        cpu["now"].clear()
         for r in range(rounds):
             for name in ("before", "now") if r % 2 == 0 else ("now", "before"):
                 times[name].append(run(name))
-    base = statistics.median(times["before"])
-    print(f"\n`qa index` processes, {corpus}:")
+    print(f"\n`qa index` processes, {corpus} (wall s; CPU s is user+sys, less load-sensitive):")
+    print(f"{'code':10} {'wall':>9} {'delta':>8} {'CPU':>7} {'delta':>7}  wall runs")
+    base, base_cpu = statistics.median(times["before"]), statistics.median(cpu["before"])
     for name in ("before", "now"):
-        med = statistics.median(times[name])
+        med, med_cpu = statistics.median(times[name]), statistics.median(cpu[name])
         runs = " ".join(f"{t:.2f}" for t in times[name])
-        print(f"{name:10} {med:9.2f} {med - base:+8.2f}  {runs}")
+        print(
+            f"{name:10} {med:9.2f} {med - base:+8.2f} {med_cpu:7.2f} {med_cpu - base_cpu:+7.2f}  {runs}"
+        )
 
 
 def main() -> None:

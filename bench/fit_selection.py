@@ -63,8 +63,6 @@ DATA = next(
 )
 SQUAD_TRAIN = DATA / "squad-v2-train-10-articles.json"
 SQUAD_DEV = DATA / "squad-v2-dev-5-articles.json"
-# The ONNX export: $QA_MODEL_CACHE wins (get_encoder reads it), else beside the default index.
-MODEL_CACHE = ROOT / "embeddings" / ".models"
 K = 5
 
 
@@ -115,7 +113,7 @@ def jsonl_items(path: Path) -> list[dict]:
 
 
 def open_indexes(work: Path, sets: dict[str, Path]):
-    enc = get_encoder(None, "onnx-int8", cache_dir=MODEL_CACHE)
+    enc = get_encoder(None, "onnx-int8")  # the machine's one ONNX export (user cache)
     out = {"corpus": build_index(ROOT / "corpus", work / "idx-corpus", encoder=enc)}
     for name, path in sets.items():
         data = json.loads(path.read_text(encoding="utf-8"))

@@ -617,8 +617,19 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--skip-bm25", action="store_true")
     ap.add_argument("--skip-vectors", action="store_true")
     ap.add_argument("--json", default=None, help="also write the raw results here")
+    ap.add_argument(
+        "--retrieve",
+        action="store_true",
+        help="end-to-end Index.retrieve (bench/scale_retrieve.py)",
+    )
+    ap.add_argument("--store", default="embedded", choices=("embedded", "milvus"))
+    ap.add_argument(
+        "--milvus-uri", default="", help="for --store milvus (default: a temp Lite file)"
+    )
     args = ap.parse_args(argv)
     sizes = [int(s) for s in args.sizes.split(",") if s]
+    if args.retrieve:
+        return _retrieve(args, sizes)
 
     import faiss
 
@@ -706,6 +717,19 @@ def main(argv: list[str] | None = None) -> int:
             "bm25": [b.__dict__ for b in bm25],
         }
         Path(args.json).write_text(json.dumps(payload, indent=2, default=str))
+    return 0
+
+
+def _retrieve(args: argparse.Namespace, sizes: list[int]) -> int:
+    sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+    import scale_retrieve
+
+    print(f"load average at the start: {loadavg()}; SYNTHETIC DATA (see bench/scale_retrieve.py)")
+    mix = Mixture(DIM, args.clusters, args.sigma, args.alpha, args.seed)
+    uri = args.milvus_uri or str(Path(tempfile.mkdtemp(prefix="qa-milvus-scale-")) / "bench.db")
+    t0 = time.perf_counter()
+    scale_retrieve.run(sizes, mix, args.seed, args.latency_queries, log, args.store, uri)
+    print(f"load average at the end: {loadavg()}; total {(time.perf_counter() - t0) / 60:.1f} min")
     return 0
 
 

@@ -3,7 +3,8 @@
 ``build_version`` is the whole build as a short sequence of named steps, each a function of its
 own: ``unchanged`` (keep the current version?), ``ingest`` (clean and chunk), ``embed`` (vectors,
 reusing the current version's), ``write_version`` (FAISS, vectors, JSON lines, BM25) and
-``make_manifest``. Loading and searching live in ``qa.index``, which imports this module (never
+``make_manifest``. With ``BuildSettings.store == "milvus"`` the dense and BM25 search live in a
+Milvus collection (``qa.milvus_store``) built before the files, and FAISS is not written. Loading and searching live in ``qa.index``, which imports this module (never
 the other way round).
 """
 
@@ -11,6 +12,7 @@ from __future__ import annotations
 
 import errno
 import json
+import logging
 import threading
 import time
 from collections.abc import Callable, Sequence
@@ -33,6 +35,8 @@ from qa.store import VersionWriter, build_lock, check_space, current_version, wr
 from qa.structure import STRUCTURE_FILE, Structure, extract, preload
 from qa.types import DocMeta, Document, Dropped, Paragraph, Passage
 
+log = logging.getLogger("qa")
+
 FLAT_MAX = 50_000  # above this many passages the default FAISS index is approximate
 # How a passage's dense vector is made. "derived" sums the unit vectors of its sentences plus
 # half its document title's vector, so the model runs over each token once (the sentences are
@@ -49,6 +53,11 @@ PIPELINE_VERSION = 3
 # without a title. bench/build_structure.py measures both and the build time they add.
 STRUCTURE_NER = True
 STRUCTURE_CACHE = 4  # structures remembered per process (a few corpora; each ~0.1-1 MB)
+# Where dense and BM25 search run: FAISS + bm25s in the folder, or a Milvus collection.
+STORES = ("embedded", "milvus")
+# A Milvus store built without a URI: a Milvus Lite folder inside the index folder.
+DEFAULT_LITE_DB = "milvus-lite.db"
+EMBEDDED_RECORD: dict[str, Any] = {"kind": "embedded"}
 
 
 def factory_string(n: int) -> str:
@@ -68,8 +77,10 @@ def factory_string(n: int) -> str:
 class BuildSettings:
     """Everything besides the corpus and the model that decides what a build writes.
 
-    Recorded in the manifest (all but ``factory``, which the manifest keeps under ``faiss``);
-    a build whose settings, model and files match the current version keeps it.
+    Recorded in the manifest (all but ``factory``, which the manifest keeps under ``faiss``,
+    and the store, which it keeps under ``store``); a build whose settings, model and files
+    match the current version keeps it. ``milvus_uri`` is a Milvus Lite folder or
+    ``http://host:19530``; ``None`` means ``<index>/milvus-lite.db`` (see ``for_index``).
     """
 
     chunking: ChunkSettings = field(default_factory=ChunkSettings)
@@ -77,6 +88,8 @@ class BuildSettings:
     embed_title: bool = True
     passage_vectors: str = "derived"  # one of PASSAGE_VECTOR_MODES
     factory: str | None = None  # a FAISS factory string; None picks one by size
+    store: str = "embedded"  # one of STORES
+    milvus_uri: str | None = None  # only with store="milvus"
 
     def __post_init__(self) -> None:
         if self.passage_vectors not in PASSAGE_VECTOR_MODES:
@@ -84,6 +97,27 @@ class BuildSettings:
                 f"Unknown passage_vectors {self.passage_vectors!r}. "
                 f"Fix: use one of {', '.join(PASSAGE_VECTOR_MODES)}."
             )
+        if self.store not in STORES:
+            raise QAError(f"Unknown store {self.store!r}. Fix: use one of {', '.join(STORES)}.")
+        if self.store == "embedded" and self.milvus_uri:
+            raise QAError(
+                f"A Milvus URI ({self.milvus_uri!r}) was given for the embedded store. "
+                "Fix: add --store milvus, or drop --milvus-uri."
+            )
+
+    def for_index(self, index_path: Path) -> BuildSettings:
+        """These settings with the Milvus URI made absolute (defaulting inside ``index_path``)."""
+        if self.store != "milvus":
+            return replace(self, milvus_uri=None)
+        from qa.milvus_store import resolve_uri
+
+        return replace(
+            self, milvus_uri=resolve_uri(self.milvus_uri or str(index_path / DEFAULT_LITE_DB))
+        )
+
+    def store_key(self) -> str:
+        """``embedded`` or ``milvus:<URI>``: the store part of ``key``."""
+        return "embedded" if self.store == "embedded" else f"milvus:{self.milvus_uri}"
 
     def to_manifest(self) -> dict[str, Any]:
         """The manifest's settings fields."""
@@ -97,17 +131,18 @@ class BuildSettings:
     def key(self, model_id: str) -> dict[str, Any]:
         """What must match a version's ``recorded_key`` for a build to keep that version."""
         return {"pipeline": PIPELINE_VERSION, "model": model_id, **self.to_manifest(),
-                "factory": self.factory}  # fmt: skip
+                "factory": self.factory, "store": self.store_key()}  # fmt: skip
 
     @staticmethod
     def recorded_key(manifest: dict[str, Any], with_factory: bool) -> dict[str, Any]:
         """The ``key`` a version was built with, read from its manifest."""
-        names = [f.name for f in fields(BuildSettings) if f.name != "factory"]
+        names = [f.name for f in fields(BuildSettings) if f.name not in _NOT_IN_SETTINGS]
         return {
             "pipeline": manifest.get("pipeline"),
             "model": manifest["model"]["id"],
             **{name: manifest.get(name) for name in names},
             "factory": manifest["faiss"]["factory"] if with_factory else None,
+            "store": BuildSettings(**store_args(manifest.get("store"))).store_key(),
         }
 
     @classmethod
@@ -118,7 +153,41 @@ class BuildSettings:
             fusion=FusionSettings(**manifest.get("fusion", {})),
             embed_title=manifest.get("embed_title", True),
             passage_vectors=manifest.get("passage_vectors", "encoded"),
+            **store_args(manifest.get("store")),
         )
+
+
+# BuildSettings fields the manifest keeps elsewhere than its top-level settings.
+_NOT_IN_SETTINGS = ("factory", "store", "milvus_uri")
+
+
+def store_args(record: dict[str, Any] | None) -> dict[str, Any]:
+    """The ``BuildSettings`` store fields that rebuild into the store a manifest records
+    (manifests from before the store seam have no record: embedded)."""
+    if record and record.get("kind") == "milvus":
+        return {"store": "milvus", "milvus_uri": record["uri"]}
+    return {"store": "embedded", "milvus_uri": None}
+
+
+def current_store(index_dir: Path) -> dict[str, Any]:
+    """The ``store`` record of ``index_dir``'s current version (embedded when there is none)."""
+    try:
+        return current_version(index_dir)[1].get("store") or EMBEDDED_RECORD
+    except QAError:
+        return EMBEDDED_RECORD
+
+
+def chosen_store(index_dir: Path, store: str | None, milvus_uri: str | None) -> dict[str, Any]:
+    """The ``BuildSettings`` store fields of a build asked for ``store`` at ``milvus_uri``.
+
+    ``store=None`` keeps the store the current version records (embedded for a new index), so
+    a plain ``qa index`` never moves an index out of Milvus; a URI alone means Milvus.
+    """
+    if store is not None:
+        return {"store": store, "milvus_uri": milvus_uri}
+    if milvus_uri:
+        return {"store": "milvus", "milvus_uri": milvus_uri}
+    return store_args(current_store(index_dir))
 
 
 @dataclass(frozen=True)
@@ -522,6 +591,45 @@ def start_structure(documents: Sequence[Document]) -> Future[Structure]:
     return future
 
 
+def build_store(
+    writer: VersionWriter, ingested: Ingested, vecs: Embedded, settings: BuildSettings
+) -> dict[str, Any]:
+    """Create and fill the Milvus collection of this version; returns the manifest's ``store``
+    record (the embedded store's search files are written by ``write_version``).
+
+    ``settings`` must come from ``BuildSettings.for_index`` (an absolute URI)."""
+    if settings.store != "milvus":
+        return EMBEDDED_RECORD
+    from qa import milvus_store
+
+    texts = [embedding_text(p, settings.embed_title) for p in ingested.passages]
+    return milvus_store.build_collection(
+        settings.milvus_uri, writer.version, ingested.passages, vecs.vectors, texts
+    )
+
+
+def drop_store(record: dict[str, Any]) -> None:
+    """Drop a Milvus collection no version uses (an aborted build's, or a replaced one's)."""
+    if record.get("kind") != "milvus":
+        return
+    from qa.milvus_store import drop_collection
+
+    try:
+        drop_collection(record)
+    except Exception as exc:  # noqa: BLE001 - a leftover collection must not fail a build
+        log.warning("could not drop Milvus collection %s: %s", record.get("collection"), exc)
+
+
+def _write_faiss(writer: VersionWriter, vectors: np.ndarray, kind: str) -> None:
+    import faiss
+
+    dense = faiss.index_factory(int(vectors.shape[1]), kind, faiss.METRIC_INNER_PRODUCT)
+    if not dense.is_trained:
+        dense.train(vectors)
+    dense.add(vectors)
+    faiss.write_index(dense, str(writer.path("dense.faiss")))
+
+
 def write_version(
     writer: VersionWriter,
     ingested: Ingested,
@@ -529,19 +637,16 @@ def write_version(
     settings: BuildSettings,
     structure: Structure | None = None,
 ) -> str:
-    """Write every artifact of a version into ``writer``'s folder; returns the FAISS factory."""
-    import faiss
-
+    """Write every artifact of a version into ``writer``'s folder; returns the dense index kind
+    (the FAISS factory, or ``"milvus"`` when the collection holds the dense side)."""
     if structure is not None:
         writer.path(STRUCTURE_FILE).write_text(structure.to_json(), encoding="utf-8")
-
     passages, documents = ingested.passages, ingested.documents
-    kind = settings.factory or factory_string(len(passages))
-    dense = faiss.index_factory(int(vecs.vectors.shape[1]), kind, faiss.METRIC_INNER_PRODUCT)
-    if not dense.is_trained:
-        dense.train(vecs.vectors)
-    dense.add(vecs.vectors)
-    faiss.write_index(dense, str(writer.path("dense.faiss")))
+    if settings.store == "milvus":
+        kind = "milvus"  # the vectors are in the collection (build_store); no FAISS file
+    else:
+        kind = settings.factory or factory_string(len(passages))
+        _write_faiss(writer, vecs.vectors, kind)
     offsets = np.asarray(ingested.offsets, dtype=np.int64)
     for name, array in (
         ("vectors.npy", vecs.vectors),
@@ -599,8 +704,13 @@ def make_manifest(
     settings: BuildSettings,
     factory: str,
     summary: BuildSummary,
+    store: dict[str, Any] = EMBEDDED_RECORD,
 ) -> dict[str, Any]:
-    """The manifest of a new version (the store adds the format, version and checksums)."""
+    """The manifest of a new version (the store adds the format, version and checksums).
+
+    ``store`` is where dense and BM25 search run: ``{"kind": "embedded"}``, or ``{"kind":
+    "milvus", "uri", "collection", "rows"}`` (``build_store``).
+    """
     return {
         "model": {
             "id": encoder.model_id,
@@ -610,6 +720,7 @@ def make_manifest(
         **settings.to_manifest(),
         "pipeline": PIPELINE_VERSION,
         "faiss": {"factory": factory, "metric": "inner_product"},
+        "store": dict(store),
         "corpus": {"dir": str(corpus.resolve()), "files": _hash_state(corpus.resolve(), state)},
         "counts": {
             "documents": summary.documents,
@@ -651,9 +762,11 @@ def build_version(
     """Build a new version of ``index_path`` from ``corpus`` (under the build lock) and publish it.
 
     When the corpus files, the model and every setting match the current version, that version
-    is kept (the summary's ``rebuilt`` is False) unless ``force``.
+    is kept (the summary's ``rebuilt`` is False) unless ``force``. A new version's Milvus
+    collection replaces the old one's, which is dropped once the new version is published.
     """
     t0 = time.perf_counter()
+    settings = settings.for_index(index_path)
     state = corpus_state(corpus) if corpus.is_dir() else {}
     with build_lock(index_path):
         kept = None if force else unchanged(index_path, corpus, settings, encoder.model_id)
@@ -670,15 +783,23 @@ def build_version(
         structure = pending.result()  # an extraction error is raised here, never lost
         need = vecs.vectors.nbytes * 3 + vecs.sentence_vectors.nbytes * 2 + 10_000_000
         check_space(index_path, int(need))
+        previous = current_store(index_path)
         writer = VersionWriter(index_path)
+        record = EMBEDDED_RECORD
         try:
+            record = build_store(writer, ingested, vecs, settings)
             factory = write_version(writer, ingested, vecs, settings, structure)
             summary = make_summary(ingested, vecs, time.perf_counter() - t0, structure)
-            writer.publish(make_manifest(corpus, state, encoder, settings, factory, summary))
+            manifest = make_manifest(corpus, state, encoder, settings, factory, summary, record)
+            writer.publish(manifest)
         except OSError as exc:
             writer.abort()
+            drop_store(record)
             raise _write_error(index_path, exc) from exc
         except BaseException:
             writer.abort()
+            drop_store(record)
             raise
+        if previous.get("collection") != record.get("collection"):
+            drop_store(previous)  # the replaced version's collection
     return summary

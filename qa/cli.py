@@ -39,6 +39,7 @@ def cmd_index(args: argparse.Namespace) -> int:
     idx = build_index(
         corpus, index, model=args.model, backend=args.backend, show_progress=True,
         passage_vectors=args.passage_vectors, force=args.force,
+        store=args.store, milvus_uri=args.milvus_uri,
     )  # fmt: skip
     summary = idx.summary
     if args.json:
@@ -174,6 +175,12 @@ def build_parser() -> argparse.ArgumentParser:
                    "encoding) or also run the model on each whole passage")  # fmt: skip
     p.add_argument("--force", action="store_true",
                    help="rebuild even when nothing changed (vectors are still reused)")  # fmt: skip
+    p.add_argument("--store", choices=["embedded", "milvus"],
+                   help="where dense and BM25 search run: FAISS + bm25s in the folder "
+                   "(the default for a new index) or a Milvus collection (pip install -e "
+                   "'.[milvus]'); a rebuild keeps the index's store unless given")  # fmt: skip
+    p.add_argument("--milvus-uri", help="Milvus Lite folder (default <index>/milvus-lite.db) "
+                   "or http://host:19530; alone, it implies --store milvus")  # fmt: skip
     p.set_defaults(func=cmd_index)
 
     p = sub.add_parser("search", help="ranked passages for a question")

@@ -175,7 +175,7 @@ def get_encoder(
     ``backend=None`` means ``$QA_BACKEND``, else ``onnx-int8``.
 
     ``cache_dir`` is where the ONNX backends keep their export (``$QA_MODEL_CACHE`` wins);
-    the index functions pass ``<index>/.models`` so the export lives next to the index.
+    by default the machine's one export in the user cache (``onnx_encoder.default_cache_dir``).
     """
     backend = backend or os.environ.get("QA_BACKEND") or DEFAULT_BACKEND
     if backend not in BACKENDS:

@@ -23,6 +23,7 @@ from qa.build import (
     BuildSettings,
     BuildSummary,
     build_version,
+    chosen_store,
     document_from_dict,
     preload_structure,
     stale_reason,
@@ -31,17 +32,16 @@ from qa.chunking import ChunkSettings
 from qa.embedding import Encoder, backend_from_model_id, get_encoder
 from qa.errors import IndexCorruptError, IndexUnavailableError, QAError
 from qa.fusion import FusionSettings, fuse
-from qa.lexical import LexicalIndex, fold, tokenize
-from qa.paths import default_paths
+from qa.lexical import LexicalIndex, fold, lookup, tokenize
 from qa.questions import MAX_QUESTION_CHARS, QuestionError, check_question
 from qa.store import current_version, read_jsonl
+from qa.store_protocol import EmbeddedStore, SearchFilter, SearchStore
 from qa.structure import Agreement, Entity, Event, Structure
 from qa.text import entities
 from qa.types import Answer, Document, Passage
 
 __all__ = [
     "MAX_QUESTION_CHARS",  # re-exported from qa.questions for callers of qa.index
-    "MODEL_CACHE",
     "Index",
     "QuestionError",
     "build_index",
@@ -53,8 +53,6 @@ __all__ = [
 
 log = logging.getLogger("qa")
 
-# ONNX exports live next to the index they serve (a hidden folder the version store ignores).
-MODEL_CACHE = ".models"
 # Query vectors kept for follow-ups and repeated questions. Set with the first retrieval core
 # (commit ed76686) as "far more than a chat session asks"; a 384-float vector is 1.5 kB, so the
 # cache stays under 1 MB. An evaluation batch larger than this is kept whole (embed_queries).
@@ -70,7 +68,8 @@ MAX_CORPUS_NAMES = 20_000
 
 
 class Index:
-    """A loaded index: passages, their vectors, FAISS and BM25, and the encoder for queries."""
+    """A loaded index: passages, their vectors, the search store (FAISS + BM25 by default, or
+    a Milvus collection), and the encoder for queries."""
 
     def __init__(
         self,
@@ -86,6 +85,7 @@ class Index:
         sentence_offsets: np.ndarray,
         encoder: Encoder,
         summary: BuildSummary | None = None,
+        store: SearchStore | None = None,
     ) -> None:
         self.path = path
         self.manifest = manifest
@@ -99,12 +99,12 @@ class Index:
         self.sentence_offsets = sentence_offsets
         self.encoder = encoder
         self.summary = summary
+        # Where dense and BM25 search run (qa.store_protocol); FAISS + bm25s unless given.
+        self.store: SearchStore = store or EmbeddedStore(dense, lexical, passages)
         self.fusion = FusionSettings(**manifest.get("fusion", {}))
         self._doc_by_id = {d.doc_id: d for d in documents}
         self._query_cache: OrderedDict[str, np.ndarray] = OrderedDict()
         self._cache_lock = threading.Lock()
-        # FAISS search is thread-safe for reads; the lock only guards parameter changes.
-        self._faiss_lock = threading.Lock()
         self._norm_text = [" ".join(fold(p.text).split()) for p in passages]
         # Each passage's document row, and each document's centroid (mean passage vector).
         doc_row = {d.doc_id: i for i, d in enumerate(documents)}
@@ -213,19 +213,27 @@ class Index:
             mask[i] = True
         return mask
 
-    def _dense_search(self, qvec: np.ndarray, n: int, allowed: np.ndarray | None):
-        import faiss
+    def _filter(
+        self, doc_ids: Iterable[str] | None, date_from: str | None, date_to: str | None
+    ) -> SearchFilter | None:
+        """The store's filter: the fields (a remote store's expression) and the row mask."""
+        allowed = self._allowed(doc_ids, date_from, date_to)
+        if allowed is None:
+            return None
+        ids = tuple(sorted(set(doc_ids))) if doc_ids is not None else None
+        return SearchFilter(ids, date_from or None, date_to or None, mask=allowed)
 
-        params = None
-        if allowed is not None:
-            ids = np.flatnonzero(allowed).astype(np.int64)
-            if len(ids) == 0:
-                return np.zeros(0, np.float32), np.zeros(0, np.int64)
-            params = faiss.SearchParameters(sel=faiss.IDSelectorBatch(ids))
-            n = min(n, len(ids))
-        sims, idx = self.dense.search(qvec[None, :], n, params=params)
-        keep = idx[0] >= 0
-        return sims[0][keep], idx[0][keep]
+    def _document_scores(self, q: str, qvec: np.ndarray, cand: np.ndarray) -> np.ndarray | None:
+        """Each candidate's document score (centroid cosine and BM25 over whole documents)."""
+        if not self.fusion.w_document or self.doc_lexical is None:
+            return None
+        drows = self._passage_doc[cand]
+        d_dense = self._doc_vectors[drows] @ qvec
+        # Only the postings of the query's terms are read, as for the passages.
+        d_rows, d_hits = self.doc_lexical.sparse(q)
+        top = float(d_hits.max()) if len(d_hits) else 0.0
+        d_lex = lookup(d_rows, d_hits, drows) / top if top > 0 else np.zeros(len(cand), np.float32)
+        return (DOC_DENSE_WEIGHT * d_dense + DOC_LEXICAL_WEIGHT * d_lex).astype(np.float32)
 
     def _sentence_max(self, qvec: np.ndarray, rows: np.ndarray) -> np.ndarray:
         out = np.zeros(len(rows), dtype=np.float32)
@@ -253,29 +261,19 @@ class Index:
         q = check_question(question)
         if k < 1:
             raise QuestionError(f"k must be at least 1, got {k}.")
-        allowed = self._allowed(doc_ids, date_from, date_to)
+        flt = self._filter(doc_ids, date_from, date_to)
         qvec = self.embed_query(q)
         n_cand = min(len(self.passages), max(self.fusion.candidates, k * 4))
-        d_sims, d_idx = self._dense_search(qvec, n_cand, allowed)
-        lex_all = self.lexical.scores(q)
-        if allowed is not None:
-            lex_all = np.where(allowed, lex_all, 0.0)
-        lex_top = np.argsort(-lex_all, kind="stable")[:n_cand]
-        lex_top = lex_top[lex_all[lex_top] > 0]
+        d_idx, _ = self.store.dense_search(qvec, n_cand, flt)
+        # Only the postings of the query's terms are read: no N-long score array to rank.
+        lex_top, _ = self.store.lexical_search(q, n_cand, flt)
         cand = np.unique(np.concatenate([d_idx, lex_top]).astype(np.int64))
         if len(cand) == 0:
             return []
         dense = (self.vectors[cand] @ qvec).astype(np.float32)
         sent = self._sentence_max(qvec, cand)
-        lex = lex_all[cand].astype(np.float32)
-        doc_score = None
-        if self.fusion.w_document and self.doc_lexical is not None:
-            drows = self._passage_doc[cand]
-            d_dense = self._doc_vectors[drows] @ qvec
-            d_lex = self.doc_lexical.scores(q)
-            top = float(d_lex.max()) if len(d_lex) else 0.0
-            d_lex = d_lex[drows] / top if top > 0 else np.zeros(len(cand), np.float32)
-            doc_score = (DOC_DENSE_WEIGHT * d_dense + DOC_LEXICAL_WEIGHT * d_lex).astype(np.float32)
+        lex = self.store.lexical_scores(q, cand)
+        doc_score = self._document_scores(q, qvec, cand)
         fused = fuse(dense, sent, lex, self.fusion, doc_score)
         order = np.argsort(-fused, kind="stable")
         out: list[Passage] = []
@@ -359,9 +357,9 @@ class Index:
 
 
 def default_index_encoder(model: str | None = None, backend: str | None = None) -> Encoder:
-    """An encoder that keeps its ONNX export beside the default index (throwaway indexes such
-    as an evaluation's share it instead of exporting again)."""
-    return get_encoder(model, backend, cache_dir=default_paths()[1] / MODEL_CACHE)
+    """The shared encoder for the default index (its ONNX export is the machine's one, in the
+    user cache: ``qa.onnx_encoder.default_cache_dir``)."""
+    return get_encoder(model, backend)
 
 
 def build_index(
@@ -380,8 +378,15 @@ def build_index(
     progress: Callable[[int, int], None] | None = None,
     batch_size: int = 16,
     force: bool = False,
+    store: str | None = None,
+    milvus_uri: str | None = None,
 ) -> Index:
     """Build (or rebuild) the index of ``corpus_dir`` into ``index_dir`` and load it.
+
+    ``store="milvus"`` puts the dense and BM25 search in a Milvus collection at
+    ``milvus_uri`` (a Milvus Lite folder or ``http://host:19530``; default
+    ``<index>/milvus-lite.db``) instead of FAISS; the folder keeps everything else.
+    ``store=None`` keeps the store the current version records (embedded for a new index).
 
     Vectors of texts already embedded by the current version with the same model are reused,
     so an unchanged corpus rebuilds without running the model. The write is atomic.
@@ -397,6 +402,7 @@ def build_index(
         embed_title=embed_title,
         passage_vectors=passage_vectors,
         factory=factory,
+        **chosen_store(Path(index_dir), store, milvus_uri),
     )
     return _build(
         Path(corpus_dir), Path(index_dir), build, encoder, model=model, backend=backend,
@@ -418,7 +424,7 @@ def _build(
     # keep the current version needs the encoder's model id (and hashes the corpus); when it
     # does, the load only warms the process for its next build.
     preload_structure()
-    encoder = encoder or get_encoder(model, backend, cache_dir=index_path / MODEL_CACHE)
+    encoder = encoder or get_encoder(model, backend)
     summary = build_version(corpus, index_path, encoder, build, **options)
     return _read(index_path, encoder, summary=summary)
 
@@ -445,9 +451,9 @@ def load_index(
             recorded = manifest["model"].get("backend") or backend_from_model_id(
                 manifest["model"]["id"]
             )
-            encoder = get_encoder(None, recorded, cache_dir=path / MODEL_CACHE)
+            encoder = get_encoder(None, recorded)
         else:
-            encoder = get_encoder(model, backend, cache_dir=path / MODEL_CACHE)
+            encoder = get_encoder(model, backend)
     if check_stale:
         corpus = Path(manifest["corpus"]["dir"])
         reason = stale_reason(manifest, corpus, encoder.model_id)
@@ -479,7 +485,9 @@ def _read(
         svectors = np.load(folder / "sentence_vectors.npy", allow_pickle=False, mmap_mode=mode)
         offsets = np.load(folder / "sentence_offsets.npy", allow_pickle=False)
         flags = faiss.IO_FLAG_MMAP if mmap else 0
-        dense = faiss.read_index(str(folder / "dense.faiss"), flags)
+        record = manifest.get("store") or {"kind": "embedded"}
+        milvus = record.get("kind") == "milvus"  # the collection holds the dense side
+        dense = None if milvus else faiss.read_index(str(folder / "dense.faiss"), flags)
         lexical = LexicalIndex.load(folder / "bm25", mmap=mmap)
         doc_lexical = LexicalIndex.load(folder / "bm25_docs", mmap=mmap)
     except (ValueError, KeyError, TypeError, RuntimeError, OSError) as exc:
@@ -488,7 +496,7 @@ def _read(
         ) from exc
     n = len(passages)
     if (
-        dense.ntotal != n
+        (dense is not None and dense.ntotal != n)
         or vectors.shape[0] != n
         or lexical.size != n
         or len(offsets) != n + 1
@@ -497,7 +505,8 @@ def _read(
     ):
         raise IndexCorruptError(
             f"Index {str(path)!r}: passages ({n}), vectors ({vectors.shape[0]}), FAISS "
-            f"({dense.ntotal}) and BM25 ({lexical.size}) counts disagree. {fix}"
+            f"({dense.ntotal if dense is not None else '-'}) and BM25 ({lexical.size}) counts "
+            f"disagree. {fix}"
         )
     recorded_model = manifest["model"]["id"]
     if warn_model and encoder.model_id != recorded_model:
@@ -510,8 +519,18 @@ def _read(
             f"Index {str(path)!r}: documents ({len(documents)}) and document BM25 "
             f"({doc_lexical.size}) counts disagree. {fix}"
         )
+    store = _open_store(record, n)
     return Index(path, manifest, passages, documents, vectors, dense, lexical, doc_lexical,
-                 svectors, offsets, encoder, summary)  # fmt: skip
+                 svectors, offsets, encoder, summary, store=store)  # fmt: skip
+
+
+def _open_store(record: dict[str, Any], n: int) -> SearchStore | None:
+    """The remote store a manifest's ``store`` record names (None: the embedded one)."""
+    if record.get("kind") != "milvus":
+        return None
+    from qa.milvus_store import open_store
+
+    return open_store(record, n)
 
 
 def open_index(
@@ -525,7 +544,7 @@ def open_index(
 ) -> Index:
     """Load ``index_dir``, building it from ``corpus_dir`` if missing or stale."""
     index_path = Path(index_dir)
-    enc = encoder or get_encoder(model, backend, cache_dir=index_path / MODEL_CACHE)
+    enc = encoder or get_encoder(model, backend)
     try:
         _, manifest = current_version(index_path)
     except IndexCorruptError:

@@ -7,6 +7,7 @@ Vietnamese marks still match.
 from __future__ import annotations
 
 import re
+import threading
 import unicodedata
 from collections.abc import Sequence
 from functools import lru_cache
@@ -86,6 +87,7 @@ class LexicalIndex:
     def __init__(self, retriever) -> None:  # noqa: ANN001 - bm25s.BM25
         self._bm25 = retriever
         self.size = int(retriever.scores["num_docs"])
+        self._local = threading.local()  # per-thread scratch buffer for sparse()
 
     @classmethod
     def build(cls, texts: Sequence[str], *, k1: float = 1.2, b: float = 0.75) -> LexicalIndex:
@@ -111,6 +113,152 @@ class LexicalIndex:
             return np.zeros(self.size, dtype=np.float32)
         return np.asarray(self._bm25.get_scores(toks), dtype=np.float32)
 
+    def _postings(self, query: str) -> list[tuple[np.ndarray, np.ndarray]]:
+        """``(rows, scores)`` of each known query term, in query order (repeats kept, as bm25s)."""
+        vocab = self._bm25.vocab_dict
+        ids = [vocab[t] for t in tokenize(query) if t in vocab]
+        mat = self._bm25.scores
+        indptr, indices, data = mat["indptr"], mat["indices"], mat["data"]
+        out = []
+        for i in ids:
+            s, e = int(indptr[i]), int(indptr[i + 1])
+            out.append((np.asarray(indices[s:e]), np.asarray(data[s:e], dtype=np.float32)))
+        return out
+
+    def _scratch(self) -> np.ndarray:
+        """This thread's N-long zeroed float32 buffer (left zeroed after each use)."""
+        buf = getattr(self._local, "buf", None)
+        if buf is None:
+            buf = self._local.buf = np.zeros(self.size, dtype=np.float32)
+        return buf
+
+    def sparse(self, query: str) -> tuple[np.ndarray, np.ndarray]:
+        """``(rows, scores)`` of the passages holding a query term, rows ascending.
+
+        The same float32 sums as :meth:`scores` (term by term, in query order), but it reads
+        only the query terms' postings into a reused buffer: :meth:`scores` allocates and
+        ranks a new N-long array, most of a query's time at 1M passages (``bench/scale.py``).
+        """
+        posts = self._postings(query)
+        if not posts:
+            return np.zeros(0, np.int64), np.zeros(0, np.float32)
+        buf = self._scratch()
+        try:
+            for rows, sc in posts:  # each term's postings hold a row once: fancy += is exact
+                buf[rows] += sc
+            hit = np.flatnonzero(buf)
+            vals = buf[hit]
+        finally:
+            for rows, _ in posts:
+                buf[rows] = 0.0
+        return hit.astype(np.int64, copy=False), vals
+
+    def top(
+        self, query: str, n: int, allowed: np.ndarray | None = None
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """The ``n`` best ``(rows, scores)`` with a positive score, best first (ties: lower row).
+
+        ``allowed`` is a boolean mask over passages; rows outside it are never returned.
+        From ``NUMBA_MIN_DOCS`` passages on, the postings are summed by a numba loop when
+        numba is installed (the same float32 sums, in the same order).
+        """
+        kernel = _numba_accumulate() if self.size >= NUMBA_MIN_DOCS else None
+        if kernel is None:
+            rows, sc = self.sparse(query)
+            return top_rows(rows, sc, n, allowed)
+        vocab = self._bm25.vocab_dict
+        ids = np.asarray([vocab[t] for t in tokenize(query) if t in vocab], dtype=np.int64)
+        if len(ids) == 0:
+            return np.zeros(0, np.int64), np.zeros(0, np.float32)
+        mat = self._bm25.scores
+        indptr = np.asarray(mat["indptr"])
+        total = int(sum(int(indptr[i + 1]) - int(indptr[i]) for i in ids))
+        touched = np.empty(total, dtype=np.int64)
+        buf = self._scratch()
+        try:
+            m = kernel(
+                indptr, np.asarray(mat["indices"]), np.asarray(mat["data"]), ids, buf, touched
+            )
+        except BaseException:
+            buf[:] = 0.0  # which rows were touched is unknown: clear it all
+            raise
+        rows = touched[:m]
+        sc = buf[rows]
+        buf[rows] = 0.0
+        return top_rows(rows, sc, n, allowed)
+
+    def scores_at(self, query: str, rows: np.ndarray) -> np.ndarray:
+        """BM25 scores of ``rows`` (0 where a row holds no query term), by binary search in
+        each term's postings: no pass over the other passages."""
+        rows = np.asarray(rows, dtype=np.int64)
+        out = np.zeros(len(rows), dtype=np.float32)
+        for prow, psc in self._postings(query):
+            out += lookup(prow, psc, rows)  # term by term, as bm25s sums them
+        return out
+
     def known(self, token: str) -> bool:
         """Whether a (tokenized) term occurs anywhere in the indexed passages."""
         return token in self._bm25.vocab_dict
+
+
+# Below this many passages numpy's buffer sums take under a millisecond (0.6 ms at 100k in
+# bench/scale.py --retrieve), so numba is never imported or compiled for small corpora.
+NUMBA_MIN_DOCS = 200_000
+
+
+@lru_cache(maxsize=1)
+def _numba_accumulate():  # noqa: ANN202 - a numba dispatcher, or None without numba
+    """Sum the query terms' postings into ``buf``, recording each row on its first touch."""
+    try:
+        import numba
+    except ImportError:
+        return None
+
+    @numba.njit(nogil=True)
+    def accumulate(indptr, indices, data, ids, buf, touched):  # noqa: ANN001, ANN202
+        m = 0
+        for t in ids:
+            for j in range(indptr[t], indptr[t + 1]):
+                r = indices[j]
+                if buf[r] == 0.0:  # BM25 weights are positive: zero means not touched yet
+                    touched[m] = r
+                    m += 1
+                buf[r] += data[j]
+        return m
+
+    return accumulate
+
+
+def lookup(keys: np.ndarray, values: np.ndarray, rows: np.ndarray) -> np.ndarray:
+    """``values`` at ``rows`` for sorted ``keys`` (0 where a row is not a key)."""
+    rows = np.asarray(rows, dtype=np.int64)
+    out = np.zeros(len(rows), dtype=np.float32)
+    if len(keys) == 0 or len(rows) == 0:
+        return out
+    pos = np.minimum(np.searchsorted(keys, rows), len(keys) - 1)
+    hit = keys[pos] == rows
+    out[hit] = values[pos[hit]]
+    return out
+
+
+def top_rows(
+    rows: np.ndarray, scores: np.ndarray, n: int, allowed: np.ndarray | None = None
+) -> tuple[np.ndarray, np.ndarray]:
+    """The ``n`` best positive ``(rows, scores)``, best first, ties to the lower row.
+
+    The same set as a stable sort of a full score array, at the cost of a partition.
+    """
+    if allowed is not None and len(rows):
+        keep = allowed[rows]
+        rows, scores = rows[keep], scores[keep]
+    keep = scores > 0
+    rows, scores = rows[keep], scores[keep]
+    if len(rows) > n:
+        thr = np.partition(scores, len(scores) - n)[len(scores) - n]
+        above = np.flatnonzero(scores > thr)
+        ties = np.flatnonzero(scores == thr)
+        ties = ties[np.argsort(rows[ties], kind="stable")][: n - len(above)]
+        sel = np.concatenate([above, ties])
+        rows, scores = rows[sel], scores[sel]
+    order = np.lexsort((rows, -scores))  # best first, ties to the lower row (rows may be unsorted)
+    return rows[order], scores[order]

@@ -13,7 +13,7 @@ Layout of an index folder::
         vectors.npy      passage vectors (float32, unit length); the embedding cache
         dense.faiss      FAISS inner-product index over those vectors
         bm25/            bm25s's own .npy/.json files
-      .models/           exported ONNX encoders (not part of a version)
+      milvus-lite.db/    the Milvus Lite collection, when built with --store milvus
 
 A build writes a new ``v-*.tmp`` folder, fsyncs it, renames it to ``v-*``, then replaces
 ``CURRENT``. A build killed at any moment leaves the previous version intact and current.

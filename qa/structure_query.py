@@ -42,7 +42,16 @@ _SIDE_ALIASES = {
     "vn": "VN", "vietnam": "VN", "viet nam": "VN", "vietnamese": "VN",
     "uk": "UK", "united kingdom": "UK", "britain": "UK", "british": "UK", "gb": "UK",
 }  # fmt: skip
-_KIND_ALIASES = {"organisation": "org", "organization": "org", "people": "person"}
+_KIND_ALIASES = {
+    "organisation": "org", "organization": "org", "organisations": "org", "organizations": "org",
+    "orgs": "org", "people": "person", "persons": "person", "places": "place",
+}  # fmt: skip
+# Event kinds as typed: plurals, and a call by any name.
+_EVENT_ALIASES = {
+    **{f"{k}s": k for k in KINDS if not k.endswith("s")},
+    "call": "phone call", "calls": "phone call", "telephone call": "phone call",
+    "telephone calls": "phone call", "talk": "talks",
+}  # fmt: skip
 # A near miss of a name counts from this similarity (difflib ratio) on: "yvete cooper" and
 # "yvette cooper" are 0.96, "jenrik" and "jenrick" 0.92, while different surnames of the
 # corpus ("cooper"/"cleverly") stay below 0.6.
@@ -207,7 +216,7 @@ def check_timeline_args(
         )
     return (
         lo, hi, _text_arg(person, "person"), _text_arg(organisation, "organisation"),
-        _text_arg(agreement, "agreement"), _choice(kind, "event kind", KINDS, {}),
+        _text_arg(agreement, "agreement"), _choice(kind, "event kind", KINDS, _EVENT_ALIASES),
     )  # fmt: skip
 
 

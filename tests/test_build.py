@@ -9,6 +9,7 @@ import pytest
 
 from qa.build import (
     BuildSettings,
+    chosen_store,
     embed,
     ingest,
     make_summary,
@@ -70,6 +71,35 @@ def test_build_settings_key_matches_what_the_manifest_records(fake_index):
 def test_build_settings_refuse_an_unknown_vector_mode():
     with pytest.raises(QAError, match=r"Unknown passage_vectors 'mean'.*derived, encoded"):
         BuildSettings(passage_vectors="mean")
+
+
+def test_build_settings_carry_the_store(fake_index, tmp_path):
+    assert fake_index.manifest["store"] == {"kind": "embedded"}
+    with pytest.raises(QAError, match=r"Unknown store 'opensearch'.*embedded, milvus"):
+        BuildSettings(store="opensearch")
+    with pytest.raises(QAError, match=r"Milvus URI \('x.db'\) was given for the embedded store"):
+        BuildSettings(milvus_uri="x.db")
+    lite = BuildSettings(store="milvus").for_index(tmp_path / "idx")
+    assert lite.milvus_uri == str((tmp_path / "idx" / "milvus-lite.db").resolve())
+    assert lite.key("m")["store"] == f"milvus:{lite.milvus_uri}"
+    server = BuildSettings(store="milvus", milvus_uri="http://127.0.0.1:19530")
+    assert server.for_index(tmp_path).milvus_uri == "http://127.0.0.1:19530"
+    record = {"kind": "milvus", "uri": "http://h:19530", "collection": "qa_v_1", "rows": 40}
+    manifest = dict(fake_index.manifest, store=record)
+    assert BuildSettings.from_manifest(manifest) == BuildSettings(
+        store="milvus", milvus_uri="http://h:19530"
+    )
+    assert BuildSettings.recorded_key(manifest, False)["store"] == "milvus:http://h:19530"
+    old = {k: v for k, v in fake_index.manifest.items() if k != "store"}  # before the seam
+    assert BuildSettings.recorded_key(old, False)["store"] == "embedded"
+
+
+def test_a_build_without_a_store_keeps_the_current_one(fake_index, tmp_path):
+    kept = {"store": "embedded", "milvus_uri": None}
+    assert chosen_store(fake_index.path, None, None) == kept
+    assert chosen_store(tmp_path / "new", None, None) == kept
+    assert chosen_store(fake_index.path, None, "x.db") == {"store": "milvus", "milvus_uri": "x.db"}
+    assert chosen_store(fake_index.path, "milvus", None) == {"store": "milvus", "milvus_uri": None}
 
 
 def test_unchanged_and_stale_reason(fake_index, corpus_copy):

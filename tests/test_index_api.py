@@ -278,19 +278,21 @@ def test_index_folder_can_be_moved(fake_index, tmp_path):
     assert len(load_index(moved, encoder=FakeEncoder())) == 40
 
 
-def test_onnx_export_is_kept_next_to_the_index_unless_qa_model_cache_says(tmp_path, monkeypatch):
+def test_onnx_export_is_shared_by_every_index_unless_qa_model_cache_says(tmp_path, monkeypatch):
     from qa.embedding import get_encoder
+    from qa.onnx_encoder import default_cache_dir
 
     monkeypatch.delenv("QA_BACKEND", raising=False)
     monkeypatch.delenv("QA_MODEL_CACHE", raising=False)
-    here = get_encoder(cache_dir=tmp_path / "index" / ".models")  # constructing exports nothing
-    assert (here.model_id, here.cache_dir) == (
+    shared = get_encoder()  # constructing exports nothing
+    assert (shared.model_id, shared.cache_dir) == (
         "all-MiniLM-L6-v2+onnx-int8",
-        tmp_path / "index" / ".models",
+        default_cache_dir(),
     )
-    assert not (tmp_path / "index").exists()
+    here = get_encoder(cache_dir=tmp_path / "elsewhere")  # an explicit folder is still honoured
+    assert here.cache_dir == tmp_path / "elsewhere" and not here.cache_dir.exists()
     monkeypatch.setenv("QA_MODEL_CACHE", str(tmp_path / "shared"))
-    assert get_encoder(cache_dir=tmp_path / "index" / ".models").cache_dir == tmp_path / "shared"
+    assert get_encoder(cache_dir=tmp_path / "elsewhere").cache_dir == tmp_path / "shared"
     monkeypatch.setenv("QA_BACKEND", "onnx")
     assert get_encoder().model_id == "all-MiniLM-L6-v2+onnx"
 

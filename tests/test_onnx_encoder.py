@@ -186,5 +186,29 @@ def test_default_cache_dir_follows_env(monkeypatch: pytest.MonkeyPatch, tmp_path
     assert default_cache_dir() == tmp_path / "models"
     assert OnnxEncoder().cache_dir == tmp_path / "models"
     monkeypatch.delenv("QA_MODEL_CACHE")
-    monkeypatch.chdir(tmp_path)
-    assert default_cache_dir() == tmp_path / "embeddings" / ".models"
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "xdg"))
+    assert default_cache_dir() == tmp_path / "xdg" / "qa-vn-uk" / "onnx"
+
+
+def test_exports_carry_a_checksum_and_a_damaged_one_is_redone(
+    exported_cache: Path, tmp_path: Path
+) -> None:
+    import shutil
+
+    from qa.fileio import file_sha256
+    from qa.onnx_encoder import SUM_SUFFIX, OnnxEncoder, is_intact
+
+    cache = tmp_path / "cache"
+    shutil.copytree(exported_cache, cache)
+    enc = OnnxEncoder(cache_dir=cache, quantized=True)
+    target = enc.onnx_path
+    side = target.with_name(target.name + SUM_SUFFIX)
+    assert side.read_text().strip() == file_sha256(target)
+    before = enc.encode(["Paris"])
+    data = bytearray(target.read_bytes())
+    data[len(data) // 2] ^= 0xFF  # one flipped byte in the weights
+    target.write_bytes(bytes(data))
+    assert not is_intact(target)
+    again = OnnxEncoder(cache_dir=cache, quantized=True)
+    np.testing.assert_allclose(again.encode(["Paris"]), before, atol=1e-6)
+    assert is_intact(target) and side.read_text().strip() == file_sha256(target)

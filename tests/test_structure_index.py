@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import logging
+from datetime import date
 from pathlib import Path
 
 import pytest
@@ -122,6 +123,10 @@ def test_timeline_is_ordered_by_date_and_filters(fake_index):
         ("2024-10-10", "phone call"),
     ]
     assert _when(fake_index.timeline(agreement="extradition")) == [("2023-09-16", "talks")]
+    assert fake_index.timeline(kind="Calls") == fake_index.timeline(kind="phone call")
+    assert fake_index.timeline(kind="receptions") == fake_index.timeline(kind="reception")
+    # A datetime.date is read as its ISO form.
+    assert fake_index.timeline(date_from=date(2025, 1, 1)) == fake_index.timeline("2025")
     assert _when(fake_index.timeline(organisation="Home Office")) == [
         ("2022-08-16", "reception"),
         ("2023-09-16", "talks"),
