@@ -10,17 +10,34 @@ from __future__ import annotations
 import math
 import re
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
+from functools import lru_cache
 from typing import TYPE_CHECKING
 
 import numpy as np
 
 from qa.chunking import passage_sentences
+from qa.constraints import (
+    Constraint,
+    closest_match_message,
+    extract_constraints,
+    indirect,
+    name_met,
+    unmet,
+)
 from qa.lexical import fold, tokenize, words
+from qa.phrases import (
+    KIND_LABELS,
+    ShortAnswer,
+    answer_kind,
+    named_in,
+    sentence_entities,
+    short_answer,
+)
 from qa.questions import check_question
-from qa.render import answer_markdown, declined_markdown
+from qa.render import answer_markdown, closest_markdown, declined_markdown, md_unescape
 from qa.text import entities
-from qa.types import Answer, Passage
+from qa.types import Answer, Item, Passage, Short
 
 if TYPE_CHECKING:
     from qa.index import Index
@@ -131,6 +148,88 @@ def _is_follow_up(question: str) -> bool:
     return len(words(q)) <= 3
 
 
+_EVENT_PRONOUN = re.compile(r"^\W*(?:and\s+)?(?:when|where|why|how)\b.*\b(?:that|it|this)\b", re.I)
+
+
+def _turn_start(history: Sequence[dict], n: int) -> int:
+    """The index in ``history`` of the ``n``-th (0-based) user message."""
+    seen = -1
+    for i, m in enumerate(history):
+        if m.get("role") == "user":
+            seen += 1
+            if seen == n:
+                return i
+    return len(history)
+
+
+def _bold(text: str) -> str:
+    """The short answer an earlier reply led with (``**James Cleverly** [1]``), or ``""``."""
+    m = re.match(r"\s*\*\*(.+?)\*\*", text or "")
+    return md_unescape(m.group(1)) if m else ""
+
+
+def conversation_person(users: Sequence[str], bots: Sequence[str]) -> str:
+    """The person a conversation is about, for "he"/"she" in a follow-up.
+
+    The subject of its first who-question: "Who is Hoang Xuan Chien?" is about Chien, "Who
+    led the delegation?" about the person the answer named. Without a who-question, the
+    person named most often in the questions and the answers' lead sentences.
+    """
+    for i, u in enumerate(users):
+        if question_type(u) != "who":
+            continue
+        m = re.match(r"\s*who\s+(?:is|was)\s+(?!the\b|a\b|an\b)([\w'’. -]+?)\s*\??\s*$", u, re.I)
+        if m and len(m.group(1).split()) >= 2:
+            return m.group(1).strip()
+        reply = bots[i] if i < len(bots) and isinstance(bots[i], str) else ""
+        answered = _bold(reply)
+        if not answered:
+            # An answer without a short one: the first person its lead sentence adds.
+            asked = [fold(e) for e in entities(u)]
+            fresh = [
+                e for e in entities(reply.split("\n", 1)[0])
+                if _is_person(e) and not any(a in fold(e) or fold(e) in a for a in asked)
+            ]  # fmt: skip
+            answered = fresh[0] if fresh else ""
+        if answered:
+            return answered
+        break
+    counts: dict[str, int] = {}
+    first: dict[str, str] = {}
+    texts = list(users) + [b.split("\n", 1)[0] for b in bots if isinstance(b, str)]
+    for t in texts:
+        for e in entities(t):
+            if not _is_person(e):
+                continue
+            key = fold(e)
+            counts[key] = counts.get(key, 0) + 1
+            first.setdefault(key, e)
+    if not counts:
+        return ""
+    return first[max(counts, key=lambda k: counts[k])]
+
+
+# A capitalised run that reads as a person's name (not "Home Office" or "National Crime Agency").
+_PERSON_LIKE = re.compile(
+    r"^(?:(?:Mr|Ms|Mrs|Dr|General|Lt|Gen|Minister|Deputy|Secretary)\.?\s+)*[A-ZĐ][a-zà-ỹ]+"
+    r"(?:\s+[A-ZĐ][a-zà-ỹ]+){1,3}$"
+)
+_NOT_PERSON = re.compile(
+    r"\b(?:Office|Ministry|Agency|Police|Command|Government|Kingdom|Nations|Embassy|Dialogue|"
+    r"Security|Affairs|Department|Union|Force|Crime|Council|Assembly|Conference)\b"
+    r"|\b(?:Secretary|Minister|Director|Chairman|President|Ambassador)$"
+)
+
+
+def _is_person(name: str) -> bool:
+    """Whether a capitalised run reads as a person's name (two or more words, no office)."""
+    return (
+        len(name.split()) >= 2
+        and _PERSON_LIKE.search(name) is not None
+        and _NOT_PERSON.search(name) is None
+    )
+
+
 def rewrite_query(
     question: str, history: Sequence[dict] | None, index: Index
 ) -> tuple[str, set[str]]:
@@ -155,9 +254,24 @@ def rewrite_query(
     own = {fold(e) for e in entities(question)}
     # "he/she/his/her" points at a person: a multi-word name, not "UK" or "September".
     personal = bool(re.search(r"\b(?:he|she|him|his|her|hers)\b", question, re.I))
+    if personal:
+        person = conversation_person(users, bots)
+        if person and not name_met(person, question):
+            return f"{question} ({person})", cited
+    if _EVENT_PRONOUN.search(question) and len(users) >= 1:
+        # "When did that happen?": "that" is what the previous question asked about, read
+        # with its own follow-up resolved.
+        earlier, _ = rewrite_query(
+            users[-1], history[: _turn_start(history, len(users) - 1)], index
+        )
+        topic = " ".join(w for w in earlier.replace("(", " ").replace(")", " ").split()
+                         if fold(w).strip("?.,;") not in _QUESTION_WORDS)  # fmt: skip
+        if topic:
+            return f"{question} ({topic})", cited
 
     def names(text: str) -> list[str]:
-        found = [e for e in entities(text) if fold(e) not in own]
+        # An earlier turn's month or year ("April") would contradict a new one ("October").
+        found = [e for e in entities(text) if fold(e) not in own and not _DATE_RE.fullmatch(e)]
         if personal:
             found = [e for e in found if len(e.split()) >= 2]
         return list(dict.fromkeys(found))
@@ -194,6 +308,7 @@ class Candidate:
 
     passage: int  # position in the retrieved list
     sentence: str
+    start: int  # offset of the sentence in its passage's text
     vector_row: int
     semantic: float
     overlap: float
@@ -256,6 +371,9 @@ def _has_synonym(index: Index, names: list[str]) -> list[bool]:
 SENTENCE_WEIGHTS = (0.20, 0.55, 0.12, 0.13)
 
 
+CONTEXT_WEIGHT = 0.5  # set by hand: the carried-over names count half, as passage context does
+
+
 def score_sentences(
     index: Index,
     query: str,
@@ -276,7 +394,7 @@ def score_sentences(
     kind = question_type(query)
     rows = index.row_by_id
     top_score = passages[0].score if passages else 1.0
-    pool: list[tuple[int, str, float, int, set[str]]] = []
+    pool: list[tuple[int, int, str, float, int, set[str]]] = []
     for pi, p in enumerate(passages):
         row = rows.get(p.passage_id)
         sents = passage_sentences(p)
@@ -288,13 +406,17 @@ def score_sentences(
             vecs = index.encoder.encode([s for _, _, s in sents])
             vrows = [-1] * len(sents)
         sims = vecs @ qvec if len(sents) else np.zeros(0)
-        for (_, _, sent), sim, vr in zip(sents, sims, vrows):
-            pool.append((pi, sent, float(sim), vr, set(tokenize(sent))))
+        for (start, _, sent), sim, vr in zip(sents, sims, vrows):
+            pool.append((pi, start, sent, float(sim), vr, set(tokenize(sent))))
     weight = {t: idf.get(t, default_idf) for t in q_terms}
+    # A follow-up's carried-over context ("... (Le Quoc Hung)") supports the question's own
+    # words but must not outweigh them: its terms count CONTEXT_WEIGHT.
+    own_terms = set(tokenize(query.split(" (", 1)[0])) if query.endswith(")") else set(q_terms)
+    weight = {t: w if t in own_terms else CONTEXT_WEIGHT * w for t, w in weight.items()}
     total = sum(weight.values()) or 1.0
     passage_terms = [set(tokenize(p.text)) for p in passages]
     out: list[Candidate] = []
-    for pi, sent, sim, vr, toks in pool:
+    for pi, start, sent, sim, vr, toks in pool:
         p = passages[pi]
         hit = sum(w for t, w in weight.items() if t in toks)
         ctx = sum(w for t, w in weight.items() if t not in toks and t in passage_terms[pi])
@@ -303,7 +425,7 @@ def score_sentences(
         prior = p.score / top_score if top_score > 0 else 0.0
         w_sim, w_ov, w_tm, w_prior = SENTENCE_WEIGHTS
         score = w_sim * sim + w_ov * ov + w_tm * tm + w_prior * prior
-        out.append(Candidate(pi, sent, vr, sim, ov, tm, score))
+        out.append(Candidate(pi, sent, start, vr, sim, ov, tm, score))
     out = _learned_selection(out, query, passages, idf, default_idf, selection)
     out.sort(key=lambda c: -c.score)
     return out
@@ -385,6 +507,29 @@ def features(
     }
 
 
+def top_question(checks: Sequence[Check]) -> str:
+    """The question the checks were made for (kept on each check)."""
+    return checks[0].question if checks else ""
+
+
+def check_features(checks: Sequence[Check], lead: Check | None, kind: str) -> dict[str, float]:
+    """The confidence signals of the checks: whether some candidate meets the whole question,
+    how many constraints the best-scoring one leaves unmet, and whether it lacks a phrase of
+    the kind asked for (issue 11: the signals that carry over to questions typed by users)."""
+    if not checks:
+        return {}
+    top = checks[0]
+    # An untyped question with no specific constraint "passes" whatever the sentence says:
+    # only a check that tested something is evidence ("best pho restaurants in hanoi").
+    tested = bool(kind) or bool(extract_constraints(top_question(checks)))
+    return {
+        "passes": float(lead is not None and tested),
+        "unmet": float(min(len(top.unmet), 3)),
+        "no_short": float(bool(kind) and top.short is None),
+        "lead_later": float(lead is not None and lead is not top),
+    }
+
+
 def confidence(feats: dict[str, float]) -> float:
     """Probability-like confidence that the articles answer the question.
 
@@ -397,19 +542,31 @@ def confidence(feats: dict[str, float]) -> float:
     return 1.0 / (1.0 + math.exp(-z))
 
 
-# Fitted by bench/calibrate.py on tests/data/dev.jsonl; re-run it after changing a signal.
+# Fitted by bench/fit_confidence.py (scikit-learn LogisticRegression, class-balanced, each
+# source weighing the same) on the SQuAD 2.0 train excerpt (4,719 questions), tests/data/dev.jsonl
+# and tests/data/hard-dev.jsonl; never on test.jsonl, hard-heldback.jsonl or the SQuAD dev
+# excerpt. Re-run it after changing a signal. The checks decide first (no candidate meeting
+# the whole question is declined whatever the confidence); among the rest, similarity, unmet
+# constraints and a missing typed phrase of the best-scoring sentence carry the most.
+# "missing" (the share of question terms no article has) is left out: its sign flips between
+# SQuAD, whose unanswerable questions reuse the paragraph's words, and our sets (it fitted
+# +1.4 and let off-topic questions through); "proper_missing" keeps the strong part of it.
 CAL = {
-    "bias": -1.629,
-    "semantic": 1.586,
-    "overlap": 3.516,
-    "dense": 0.360,
-    "missing": -0.375,
-    "proper_missing": -2.271,
-    "type_mismatch": -3.966,
+    "bias": -2.031,
+    "semantic": 4.283,
+    "overlap": 0.013,
+    "dense": 0.140,
+    "proper_missing": -1.190,
+    "type_mismatch": -2.667,
+    "passes": 0.605,
+    "unmet": -1.825,
+    "no_short": -1.896,
+    "lead_later": 1.587,
 }
-# Chosen on dev with the int8 encoder: 0.40 declines the same 9/15 unanswerable questions as
-# 0.45 and 0.50, with 1 false decline of 57 instead of 3 and 6.
-THRESHOLD = 0.40
+# Chosen by bench/fit_confidence.py on dev + hard-dev: the highest threshold that declines at
+# most 6% of their answerable questions (with the checks): 2/57 and 5/82, declining 13/15 and
+# 16/25 unanswerable (SQuAD train: 345/4,371 and 89/348).
+THRESHOLD = 0.24
 # A second or third sentence joins the answer only if it scores this close to the best one
 # and is itself on topic; otherwise the answer stays one sentence. On dev, 0.7 rather than
 # 0.8 puts the answer in 1.7 points more answers; 0.6 adds as much again but quotes a loosely
@@ -432,14 +589,224 @@ MAX_SENTENCES = 3  # an answer quotes one to three sentences (see the module doc
 
 
 @dataclass(frozen=True)
+class Check:
+    """A candidate sentence judged against the whole question.
+
+    ``unmet`` are the question's constraints that neither the sentence nor its article meets;
+    ``short`` is the phrase of the asked kind the sentence gives (offsets in the sentence),
+    ``None`` when it gives none or the question asks for no kind.
+    """
+
+    candidate: Candidate
+    unmet: tuple[Constraint, ...]
+    short: ShortAnswer | None
+    question: str = ""
+
+    def passes(self, kind: str) -> bool:
+        """Every constraint met and, for a typed question, a typed phrase the question lacks."""
+        return not self.unmet and (not kind or self.short is not None)
+
+
+@dataclass(frozen=True)
 class Selection:
-    """The sentences chosen for an answer, with the candidates and scores they came from."""
+    """The sentences chosen for an answer, with the candidates and scores they came from.
+
+    ``closest`` is set when no candidate meets the whole question: the best one, shown as a
+    "closest match" with ``chosen`` empty.
+    """
 
     chosen: tuple[Candidate, ...]
     vectors: tuple[np.ndarray, ...]
     candidates: tuple[Candidate, ...]
     kind: str
     confidence: float
+    answer_kind: str = ""
+    checks: tuple[Check, ...] = ()
+    closest: Check | None = None
+    is_list: bool = False
+    signals: tuple[tuple[str, float], ...] = ()  # the confidence features (see ``CAL``)
+
+
+# Candidates judged against the question's constraints and kind: the ones scoring at least
+# this share of the best, at most MAX_CHECKED of them. Chosen on hard-dev (tests/data), where
+# the sentence that answers a constrained question often ranks second to fifth behind one
+# about a similar event.
+CHECK_RATIO = 0.6
+MAX_CHECKED = 12
+# A list collects items across sentences: its candidates reach further down (set by hand;
+# the sentences must still meet the question and add an item).
+LIST_CHECK_RATIO = 0.45
+MAX_LIST_SENTENCES = 5  # a list answer quotes every sentence that gives items, up to this
+
+# "Which MoUs ...", "what topics ...", "list ...", "name every ...": the answer is a list.
+_LIST_CUE = re.compile(
+    r"^\s*(?:list|name (?:all|every|each|the))\b|\b(?:all|every|each) (?:the )?[\w'’-]+s\b"
+    r"|\b(?:which|what)\s+(?:(?:were|are)\s+(?:the\s+)?)?(?:[\w'’-]+\s+){0,2}?"
+    r"(?:[\w'’-]{2,}(?<!ss)(?<!['’])s|memoranda|people|criteria|media)\b",
+    re.I,
+)
+_NOT_PLURAL = {
+    "was", "is", "has", "does", "this", "his", "its", "us", "across", "as", "thus", "plus",
+    "bus", "news", "status", "process", "focus", "campus", "yes", "uk's", "series",
+}  # fmt: skip
+
+
+def is_list_question(question: str) -> bool:
+    """Whether the question asks for several items ("Which MoUs ...", "list ...")."""
+    for m in _LIST_CUE.finditer(question):
+        last = m.group(0).split()[-1].lower()
+        if last not in _NOT_PLURAL:
+            return True
+    return False
+
+
+# "when and where did ...", "who ..., and when ...": the kinds asked after the first.
+_SECOND_PART = re.compile(
+    r"(?:,\s*|\s+)and\s+((?:in\s+)?(?:what|which|who|whom|when|where|how)\b.*)$", re.I
+)
+
+
+def extra_kinds(question: str) -> list[tuple[str, str]]:
+    """The later parts of a two-part question as ``(kind, part)`` (empty for one part)."""
+    m = re.match(r"^\s*(when|where|who)\s+and\s+(when|where|who)\b(.*)$", question, re.I)
+    if m:
+        return [(answer_kind(f"{m.group(2)} {m.group(3)}"), f"{m.group(2)} {m.group(3)}")]
+    m = _SECOND_PART.search(question)
+    if not m:
+        return []
+    part = m.group(1)
+    return [(answer_kind(part), part)]
+
+
+def first_kind(question: str) -> str:
+    """The kind the first part of the question asks for ("When ..., and who ...?": when)."""
+    m = re.match(r"^\s*(when|where|who)\s+and\s+(?:when|where|who)\b", question, re.I)
+    if m:
+        return answer_kind(m.group(1) + question[m.end() :])
+    m = _SECOND_PART.search(question)
+    if m and m.start() > 0:
+        return answer_kind(question[: m.start()]) or answer_kind(question)
+    return answer_kind(question)
+
+
+def _articles(index: Index, passages: Sequence[Passage]) -> dict[str, str]:
+    """The whole text of each retrieved passage's article: constraints are met at article
+    scope (a question names the event its answer's paragraph leaves implicit)."""
+    want = {p.doc_id for p in passages}
+    # The title is part of the article: a paragraph of a SQuAD article "Frédéric Chopin" may
+    # say only "Chopin", and a news paragraph often leaves the event to its headline.
+    return {
+        d.doc_id: "\n".join([d.meta.title, *(par.text for par in d.paragraphs)])
+        for d in index.documents
+        if d.doc_id in want
+    }
+
+
+def check_candidates(
+    question: str,
+    query: str,
+    cands: Sequence[Candidate],
+    passages: Sequence[Passage],
+    articles: dict[str, str],
+    kind: str,
+) -> list[Check]:
+    """Judge the leading candidates (see ``CHECK_RATIO``) against the question."""
+    if not cands:
+        return []
+    constraints = extract_constraints(question)
+    floor = (LIST_CHECK_RATIO if not kind and is_list_question(question) else CHECK_RATIO) * (
+        cands[0].score
+    )
+    out: list[Check] = []
+    for c in cands[:MAX_CHECKED]:
+        if c.score < floor and out:
+            break
+        p = passages[c.passage]
+        context = articles.get(p.doc_id, p.text)
+        missing = tuple(
+            x for x in unmet(constraints, c.sentence, context, date=p.date)
+            if _decisive(x, question, context)
+        )  # fmt: skip
+        # The query names what the question leans on ("his guest" after "who is Chien"), so
+        # a follow-up's context does not count as a new answer either.
+        found = short_answer(query, c.sentence, _entities(c.sentence), kind=kind) if kind else None
+        if found is None and kind == "org":
+            # An organisation the patterns cannot type ("Phoenix House") is a name.
+            found = short_answer(query, c.sentence, _entities(c.sentence), kind="who")
+            found = found if found is not None and found.label == "NAME" else None
+        if found is not None and not _fits(question, c.sentence, found):
+            found = None
+        out.append(Check(c, missing, found, question))
+    return out
+
+
+def _decisive(c: Constraint, question: str, context: str) -> bool:
+    """Whether an unmet constraint rules the text out, rather than being said another way.
+
+    An ordinal or an event is decisive only against a contrast: the text counts the same thing
+    with another ordinal ("the third dialogue" for "the first dialogue") or reports another
+    event of the table (a visit for "the phone call"). Without one, "her first album" may be
+    "her debut album" and "buses visit" no event at all. A number right after "which"/"what"
+    ("which two countries") counts the answer, not something the text must say.
+    """
+    from qa.constraints import EVENTS, met
+
+    if c.kind == "ordinal":
+        if not c.about:
+            return False
+        return any(
+            met(Constraint("ordinal", str(v), str(v), c.about), context) for v in range(1, 13)
+            if str(v) != c.value
+        )  # fmt: skip
+    if c.kind == "event":
+        folded = fold(context)
+        return any(
+            k != c.value and k != "meeting" and any(re.search(rf"\b{re.escape(v)}", folded)
+                                                    for v in vs)
+            for k, vs in EVENTS.items()
+        )  # fmt: skip
+    if c.kind == "number":
+        return re.search(rf"\b(?:which|what)\s+{re.escape(c.text)}\b", question, re.I) is None
+    return True
+
+
+_COUNTED = re.compile(
+    r"\bhow many\s+((?:[\w'’-]+\s+){0,3}?)(?:did|do|does|has|have|had|were|was|are|is|will|would|"
+    r"can|could|attended|took|came|went)\b",
+    re.I,
+)
+_ASKS_YEAR = re.compile(r"\b(?:what|which)\s+year\b|\byear\s+did\b", re.I)
+_HAS_YEAR = re.compile(r"\b(?:1[5-9]|20)\d{2}\b")
+COUNT_WINDOW = 4  # words after a number in which the noun it counts must appear
+
+
+def _fits(question: str, sentence: str, found: ShortAnswer) -> bool:
+    """Whether a typed phrase is the kind of value asked for, not merely of its type.
+
+    "How many training courses ...?" is not answered by "the two sides": the number must
+    count what the question counts (a word sharing a stem with it within ``COUNT_WINDOW``
+    words after the number). "In what year ...?" is not answered by "March 4".
+    """
+    if found.kind == "when" and _ASKS_YEAR.search(question):
+        return _HAS_YEAR.search(found.text) is not None
+    if found.kind == "how_many":
+        m = _COUNTED.search(question)
+        counted = set(tokenize(m.group(1))) if m else set()
+        if not counted:
+            return True
+        after = " ".join(sentence[found.end :].split()[:COUNT_WINDOW])
+        return bool(counted & set(tokenize(found.text + " " + after)))
+    return True
+
+
+@lru_cache(maxsize=4096)
+def _entity_cache(sentence: str) -> tuple:
+    return tuple(sentence_entities([sentence])[0])
+
+
+def _entities(sentence: str) -> list:
+    """The sentence's typed phrases (patterns), cached: the corpus's sentences recur."""
+    return list(_entity_cache(sentence))
 
 
 def answer(
@@ -462,20 +829,39 @@ def answer(
     rewritten = query != q
     if passages is None:
         passages = index.retrieve(
-            query, k=max(k, 5), doc_ids=doc_ids, date_from=date_from, date_to=date_to
+            search_query(q, query),
+            k=max(k, 5),
+            doc_ids=doc_ids,
+            date_from=date_from,
+            date_to=date_to,
         )
         if cited_docs and rewritten:
             passages = _prefer(passages, cited_docs)
+            topic = elliptical_topic(q)
+            if topic:
+                # "What about training?" continues in the article just cited: its passages
+                # on the new topic come first.
+                near = index.retrieve(topic, k=ELLIPSIS_PASSAGES, doc_ids=cited_docs)
+                ids = {p.passage_id for p in near}
+                passages = near + [p for p in passages if p.passage_id not in ids]
     passages = list(passages)[: max(k, 1)]
     sel = select_sentences(index, q, query, passages)
     if not sel.chosen:
+        if sel.closest is not None:
+            return _closest(q, query, rewritten, passages, sel)
         return _declined(q, query, rewritten, passages, sel.confidence)
     citations, cite_no, supports = assign_citations(index, sel, passages)
     note = _date_note(sel.chosen[0], passages, cite_no) if sel.kind == "when" else ""
     sentences = tuple(c.sentence.strip() for c in sel.chosen)
+    short = _short(sel, cite_no)
+    items = _items(q, query, sel, cite_no) if sel.is_list else ()
     return Answer(
         question=q,
-        text=answer_markdown(sentences, supports, citations, note),
+        text=answer_markdown(
+            sentences, supports, citations, note,
+            short=(short.text, short.citation) if short else None,
+            items=[(i.text, i.citation) for i in items],
+        ),
         citations=tuple(citations),
         passages=tuple(passages),
         answerable=True,
@@ -484,19 +870,100 @@ def answer(
         rewritten=rewritten,
         sentences=sentences,
         supports=tuple(supports),
+        short=short,
+        items=items,
+    )  # fmt: skip
+
+
+def _short(sel: Selection, cite_no: dict[int, int]) -> Short | None:
+    """The lead sentence's short answer, its span moved into the cited passage."""
+    lead = sel.chosen[0]
+    found = next((ck.short for ck in sel.checks if ck.candidate is lead), None)
+    if found is None:
+        return None
+    start = lead.start + found.start
+    return Short(
+        found.text, start, start + len(found.text), cite_no[lead.passage], found.kind, found.label
     )
+
+
+def _items(question: str, query: str, sel: Selection, cite_no: dict[int, int]) -> tuple[Item, ...]:
+    """Every item the chosen sentences give, deduplicated on folded text, in answer order.
+
+    A list of named things (MoUs, agencies, people) takes the sentences' phrases of that kind
+    the question does not name; a list of descriptions ("what topics") the parts of each
+    sentence's enumeration.
+    """
+    seen: set[str] = set()
+    out: list[Item] = []
+    kind = sel.answer_kind
+    for c in sel.chosen:
+        for t in list_items(query, c.sentence, kind):
+            key = " ".join(fold(t).split())
+            if key and key not in seen:
+                seen.add(key)
+                out.append(Item(t, cite_no[c.passage]))
+    return tuple(out)
+
+
+def list_items(query: str, sentence: str, kind: str) -> list[str]:
+    """The items a sentence gives: for a list of named things, every phrase of the asked
+    kind's first tier (a person, an organisation, a named agreement) that the question does
+    not name; for a list of descriptions, the parts of its enumeration."""
+    if not kind:
+        return enumeration(sentence)
+    labels = set(KIND_LABELS.get(kind, ((),))[0])
+
+    def typed(e: object) -> bool:
+        # An acronym the patterns leave untyped ("NCA", "Met") names an organisation.
+        acronym = kind == "org" and e.label == "NAME" and e.text.isupper() and len(e.text) > 1
+        return e.label in labels or acronym
+
+    return [
+        e.text for e in _entities(sentence) if typed(e) and not named_in(e.text, query, e.label)
+    ]
+
+
+_ENUM_SPLIT = re.compile(r"\s*(?:;|,|\band\b|\bas well as\b)\s*", re.I)
+_ENUM_LEAD = re.compile(
+    r"^(?:(?:such as|including|especially|particularly|in|on|of|into|about|for|the|and|or|"
+    r"to|with|areas?|fields?|related to|cases related to)\s+)+",
+    re.I,
+)
+MAX_ITEM_WORDS = 10  # an enumerated item longer than this is a clause, not an item
+
+
+def enumeration(sentence: str) -> list[str]:
+    """The parts of a sentence's longest enumeration ("X, Y and Z"); empty if it has none.
+
+    The enumeration is the stretch after the last of "such as", "including", "into", ":" or
+    the first comma-separated run of short parts.
+    """
+    body = sentence.rstrip(" .")
+    cues = list(re.finditer(r"\b(?:such as|including|especially|namely|like)\b|:", body, re.I))
+    if cues:
+        body = body[cues[-1].end() :]
+    parts = [_ENUM_LEAD.sub("", x).strip(" ,.;") for x in _ENUM_SPLIT.split(body)]
+    parts = [x for x in parts if x and len(x.split()) <= MAX_ITEM_WORDS]
+    return parts if len(parts) >= 2 else []
 
 
 def select_sentences(
     index: Index, question: str, query: str, passages: Sequence[Passage]
 ) -> Selection:
-    """Score the passages' sentences and choose one to ``MAX_SENTENCES`` of them.
+    """Score the passages' sentences and choose the ones that answer.
 
-    ``chosen`` is empty when the confidence is under ``THRESHOLD`` (the answer is declined).
+    The lead is the best-scoring candidate that meets every part of the question (its
+    constraints, and for a typed question a phrase of the asked kind); a second or third
+    sentence joins only for a part of the question the lead does not answer (two-part
+    questions, lists). ``chosen`` is empty when the confidence is under ``THRESHOLD`` or no
+    candidate meets the question (then ``closest`` holds the best one).
     """
     qvec = index.embed_query(query)
     cands = score_sentences(index, query, qvec, passages)
     kind = question_type(query)
+    akind = first_kind(question)
+    listing = is_list_question(question)
     missing, _, proper_missing = salient_missing(question, index)
     if kind in _TYPED_KINDS and cands:
         # Lead with the best sentence that holds a date/number, if it is nearly as good.
@@ -504,25 +971,159 @@ def select_sentences(
         typed = [c for c in cands if c.type_match >= 1.0 and c.score >= floor]
         if typed:
             cands = [typed[0]] + [c for c in cands if c is not typed[0]]
-    best = cands[0] if cands else None
-    conf = confidence(features(best, passages, missing, proper_missing, kind))
-    if best is None or conf < THRESHOLD:
-        return Selection((), (), tuple(cands), kind, conf)
-    chosen: list[Candidate] = [best]
-    chosen_vecs = [_sentence_vector(index, best)]
-    for c in cands[1:]:
-        if len(chosen) == MAX_SENTENCES:
-            break
-        if c.score < EXTRA_RATIO * best.score or c.semantic < EXTRA_MIN_SEMANTIC:
+    cands = _prefer_new_terms(question, query, cands)
+    checks = check_candidates(
+        question, query, cands, passages, _articles(index, passages), "" if listing else akind
+    )
+    passing = [ck for ck in checks if ck.passes("" if listing else akind)]
+    if listing and akind:
+        # A list of named things leads with a sentence that names at least one of them.
+        giving = [ck for ck in passing if list_items(query, ck.candidate.sentence, akind)]
+        passing = giving + [ck for ck in passing if ck not in giving]
+    lead = passing[0] if passing else None
+    best = lead.candidate if lead else (cands[0] if cands else None)
+    # Confidence that the articles are on the question rests on the best-scoring sentence
+    # (as CAL was fitted); the checks above decide whether a sentence answers it.
+    top = cands[0] if cands else None
+    feats = features(top, passages, missing, proper_missing, kind)
+    feats.update(check_features(checks, lead, akind))
+    conf = confidence(feats)
+    base = Selection(
+        (), (), tuple(cands), kind, conf, akind, tuple(checks), None, listing,
+        tuple(feats.items()),
+    )  # fmt: skip
+    if best is None:
+        return base
+    if lead is None:
+        # A closest match only for a question on the articles' topic: one naming someone no
+        # article mentions ("Lammy") or far from every sentence is declined plainly.
+        on_topic = (
+            not proper_missing
+            and cands[0].semantic >= EXTRA_MIN_SEMANTIC
+            and not (checks and _names_unknown(index, checks[0].unmet))
+        )
+        return _replace_sel(base, closest=checks[0] if checks and on_topic else None)
+    if conf < THRESHOLD:
+        return base
+    chosen = [best]
+    if listing:
+        chosen += _list_sentences(query, akind, passing)
+    elif not extra_kinds(question):
+        chosen += _same_event(lead, checks, passages, akind)
+    else:
+        for k2, part in extra_kinds(question):
+            if not k2 or any(short_answer(part, c.sentence, _entities(c.sentence), kind=k2)
+                             for c in chosen):  # fmt: skip
+                continue
+            extra = next(
+                (ck.candidate for ck in checks if ck.candidate not in chosen
+                 and short_answer(part, ck.candidate.sentence, _entities(ck.candidate.sentence),
+                                  kind=k2)),
+                None,
+            )  # fmt: skip
+            if extra is not None:
+                chosen.append(extra)
+    limit = MAX_LIST_SENTENCES if listing else MAX_SENTENCES
+    kept: list[Candidate] = []
+    vecs: list[np.ndarray] = []
+    for c in chosen:
+        if len(kept) == limit:
             break
         v = _sentence_vector(index, c)
-        if any(float(v @ w) > REDUNDANT_COSINE for w in chosen_vecs) or any(
-            fold(c.sentence) == fold(x.sentence) for x in chosen
+        if kept and (
+            any(float(v @ w) > REDUNDANT_COSINE for w in vecs)
+            or any(fold(c.sentence) == fold(x.sentence) for x in kept)
         ):
             continue
-        chosen.append(c)
-        chosen_vecs.append(v)
-    return Selection(tuple(chosen), tuple(chosen_vecs), tuple(cands), kind, conf)
+        kept.append(c)
+        vecs.append(v)
+    return _replace_sel(base, chosen=tuple(kept), vectors=tuple(vecs))
+
+
+# A further sentence of the same article joins a one-part answer only if it scores this close
+# to the lead (the old EXTRA_RATIO padding rule, now limited to the lead's own article and to
+# sentences that meet the whole question). Each article here reports one event, so a
+# sentence of another article is another event however similar (issue 11, item 3).
+# Sentences in a one-part answer: a typed question's short answer rests on the lead (and one
+# more that also gives the kind asked); an untyped one ("what did they agree") may need the
+# rest of the lead's account, as the old three-sentence answers gave it (SQuAD dev).
+SAME_EVENT_MAX = {True: 2, False: MAX_SENTENCES}
+
+
+def _article_key(p: Passage) -> str:
+    """Which article a passage belongs to: its title where it has one (the paragraphs of one
+    SQuAD article are separate documents under one title), else its document."""
+    return f"title:{fold(p.title)}" if p.title.strip() else f"doc:{p.doc_id}"
+
+
+def _same_event(
+    lead: Check, checks: Sequence[Check], passages: Sequence[Passage], kind: str
+) -> list[Candidate]:
+    """More sentences of the lead's article (up to ``SAME_EVENT_MAX``) that meet the question
+    and score within ``EXTRA_RATIO`` of the lead; never a similar sentence of another article."""
+    c0 = lead.candidate
+    article = _article_key(passages[c0.passage])
+    out: list[Candidate] = []
+    for ck in checks:
+        if len(out) + 1 >= SAME_EVENT_MAX[bool(kind)]:
+            break
+        c = ck.candidate
+        if c is c0 or _article_key(passages[c.passage]) != article or not ck.passes(kind):
+            continue
+        if c.score >= EXTRA_RATIO * c0.score and c.semantic >= EXTRA_MIN_SEMANTIC:
+            out.append(c)
+    return out
+
+
+def _names_unknown(index: Index, missing: Sequence[Constraint]) -> bool:
+    """Whether an unmet name is in no article at all ("Australia"): the question is off the
+    articles' topic, so no closest match is offered."""
+    for c in missing:
+        terms = tokenize(c.text) if c.kind == "name" else []
+        if terms and not any(index.lexical.known(t) for t in terms):
+            return True
+    return False
+
+
+def _list_sentences(query: str, kind: str, passing: Sequence[Check]) -> list[Candidate]:
+    """The further sentences of a list answer: each passing candidate that adds an item.
+
+    A list of descriptions takes only sentences close to the best (``EXTRA_RATIO``): any
+    sentence has an enumeration, so an item alone is no evidence it is on the question.
+    """
+    lead = passing[0].candidate
+    seen = {" ".join(fold(t).split()) for t in list_items(query, lead.sentence, kind)}
+    out: list[Candidate] = []
+    for ck in passing[1:]:
+        c = ck.candidate
+        if not kind and (c.score < EXTRA_RATIO * lead.score or c.semantic < EXTRA_MIN_SEMANTIC):
+            continue
+        new = {" ".join(fold(t).split()) for t in list_items(query, c.sentence, kind)}
+        if new - seen:
+            out.append(c)
+            seen |= new
+    return out
+
+
+def _replace_sel(sel: Selection, **changes: object) -> Selection:
+    return replace(sel, **changes)
+
+
+# An elliptical follow-up ("What about training?") names the new topic in a word the
+# previous turn lacks; a sentence holding it is preferred to one that only matches the
+# context the query carries over, if it scores at least this share of the best.
+NEW_TERM_RATIO = 0.5
+
+
+def _prefer_new_terms(question: str, query: str, cands: list[Candidate]) -> list[Candidate]:
+    if query == question or not cands:
+        return cands
+    new = set(tokenize(question)) - set(tokenize(" ".join(_QUESTION_WORDS)))
+    if not new:
+        return cands
+    floor = NEW_TERM_RATIO * cands[0].score
+    hits = [c for c in cands if c.score >= floor and new & set(tokenize(c.sentence))]
+    return hits + [c for c in cands if c not in hits] if hits else cands
 
 
 def assign_citations(
@@ -580,6 +1181,60 @@ def _date_note(c: Candidate, passages: Sequence[Passage], cite_no: dict[int, int
     if has_year:
         return f"_Date: the article [{n}] is dated {p.date_label}._"
     return f"_Date: the sentence gives no year; the article [{n}] is dated {p.date_label}._"
+
+
+ELLIPSIS_PASSAGES = 2  # passages of the cited article searched for an elliptical follow-up's topic
+_ELLIPSIS = re.compile(r"^\W*(?:and\s+)?(?:what|how)\s+about\s+(.+?)(?:[,?.]|$)", re.I)
+
+
+def elliptical_topic(question: str) -> str:
+    """The new topic of "What about training?" / "and how about the NCA?", else ``""``."""
+    m = _ELLIPSIS.match(question)
+    return m.group(1).strip() if m else ""
+
+
+def search_query(question: str, query: str) -> str:
+    """What retrieval searches: the rewritten query (see ``rewrite_query``)."""
+    return query
+
+
+_KIND_NOUNS = {
+    "who": "person", "org": "organisation", "when": "date", "where": "place",
+    "how_many": "number", "amount": "amount", "agreement": "named agreement",
+}  # fmt: skip
+
+
+def _closest(
+    question: str, query: str, rewritten: bool, passages: Sequence[Passage], sel: Selection
+) -> Answer:
+    """A "closest match": the best candidate quoted under a note naming the part of the
+    question no article mentions. Not ``answerable``: it does not answer the question."""
+    from qa.constraints import _part
+
+    ck = sel.closest
+    assert ck is not None
+    c = ck.candidate
+    p = passages[c.passage]
+    if ck.unmet:
+        note = closest_match_message(question, ck.unmet, c.sentence, 1, p.text)
+        missing = tuple(_part(x, question) for x in ck.unmet)
+    else:
+        noun = _KIND_NOUNS.get(sel.answer_kind, "answer")
+        note = f"No article says {indirect(question)}; the closest match names no {noun} [1]."
+        missing = (noun,)
+    return Answer(
+        question=question,
+        text=closest_markdown(note, c.sentence.strip(), p),
+        citations=(p,),
+        passages=tuple(passages),
+        answerable=False,
+        confidence=round(sel.confidence, 4),
+        query=query,
+        rewritten=rewritten,
+        sentences=(c.sentence.strip(),),
+        supports=((1,),),
+        missing=missing,
+    )
 
 
 def _declined(

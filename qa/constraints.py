@@ -57,6 +57,8 @@ ROLES: dict[str, tuple[str, ...]] = {
     "deputy minister": ("deputy minister", "vice minister", "vice-minister"),
     "public security minister": (
         "minister of public security", "public security minister",
+        # "Deputy Minister ... of the Ministry of Public Security": the ministry names the post
+        "ministry of public security",
     ),
     "immigration minister": (
         "immigration minister", "minister for immigration", "minister of state for immigration",
@@ -106,8 +108,53 @@ EVENTS: dict[str, tuple[str, ...]] = {
     "conference": ("conference", "summit", "forum", "workshop", "seminar"),
 }  # fmt: skip
 # What in a question names each event (its own words, inflected).
+
+# "call" as a noun ("the October call", "their call"), not the verb ("What do they call X?").
+# One fixed-width look-behind per determiner (Python's look-behinds cannot vary in width).
+_NOUN_CALL = (
+    "(?:"
+    + "|".join(
+        rf"(?<=\b{w}\s)"
+        for w in (
+            "the",
+            "a",
+            "an",
+            "their",
+            "his",
+            "her",
+            "its",
+            "this",
+            "that",
+            "which",
+            "what",
+            "video",
+            "first",
+            "last",
+            "second",
+            "january",
+            "february",
+            "march",
+            "april",
+            "may",
+            "june",
+            "july",
+            "august",
+            "september",
+            "october",
+            "november",
+            "december",
+        )
+    )  # fmt: skip
+    + r")calls?\b"
+    # ... or a "call" that ends its clause or takes a preposition ("in their April 2024 call?",
+    # "a call with Cooper"), where the verb takes an object ("call home").
+    + r"|\bcalls?(?=\s*(?:[?.,;!]|$)|\s+(?:with|between|on|in|to|about|from|and|was|were|took)\b)"
+)
+
 _EVENT_CUES: dict[str, str] = {
-    "phone call": r"phone[ -]?call(?:s|ed)?|phone talks|(?:tele)?phone conversation|call(?:ed|s)?(?!\s+(?:for|on|upon)\b)|phoned|telephoned?",
+    "phone call": r"phone[ -]?call(?:s|ed)?|phone talks|(?:tele)?phone conversation|"
+    + _NOUN_CALL
+    + r"|phoned?|telephoned?",
     "visit": r"visit(?:s|ed|ing)?|trip|tour",
     "dialogue": r"dialogues?",
     "reception": r"reception|receive[sd]?|receiving|hosted|welcomed",
@@ -235,8 +282,8 @@ def extract_constraints(question: str) -> tuple[Constraint, ...]:
         date_spans.append((m.start(), m.end()))
         out.append((m.start(), Constraint("year", m.group(0), m.group(1))))
     for m in _MONTH_RE.finditer(q):
-        if not m.group(1)[0].isupper():
-            continue  # "may", "march" as verbs
+        if not m.group(1)[0].isupper() and m.group(1).lower() in ("may", "march"):
+            continue  # "may", "march" as verbs; "october" typed in lower case is a month
         month = _month(m.group(1))
         date_spans.append((m.start(), m.end()))
         out.append((m.start(), Constraint("month", m.group(1), month)))

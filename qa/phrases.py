@@ -169,7 +169,12 @@ _DATE_CORE = (
     rf"|{_DAY}\s+{_MONTH}(?:,?\s+{_YEAR})?"
     rf"|(?:(?:early|mid|late)[\s-]+)?{_MONTH}(?:,?\s+(?:of\s+)?{_YEAR})?"
     rf"|(?:the\s+)?(?:(?:early|mid|late)[\s-]+)?{_YEAR}s"
-    rf"|\d{{1,2}}/\d{{1,2}}/{_YEAR}|{_YEAR}(?:\s*[-–]\s*(?:{_YEAR}|\d{{2}}))?)"
+    rf"|\d{{1,2}}/\d{{1,2}}/{_YEAR}|{_YEAR}(?:\s*[-–]\s*(?:{_YEAR}|\d{{2}}))?"
+    # centuries: "the 10th century", "the early 9th century", "the eleventh century"
+    rf"|(?:the\s+)?(?:(?:early|mid|late)[\s-]+)?(?:\d{{1,2}}(?:st|nd|rd|th)|first|second|third|"
+    rf"fourth|fifth|sixth|seventh|eighth|ninth|tenth|eleventh|twelfth|thirteenth|fourteenth|"
+    rf"fifteenth|sixteenth|seventeenth|eighteenth|nineteenth|twentieth|twenty-first)[\s-]+centur(?:y|ies)"
+    rf"(?:\s+(?:BC|AD|BCE|CE))?)"
 )
 _DATE_RE = re.compile(
     rf"(?:(?:(?:on|in)\s+)?the\s+(?:early\s+|late\s+)?(?:morning|afternoon|evening|night)\s+of\s+)?"
@@ -204,7 +209,7 @@ _ORDINAL_RE = re.compile(
 # A named agreement runs from its head word to the end of the clause.
 _AGREEMENT_RE = re.compile(
     r"\b(?:(?:the|a|an|another)\s+)?(?:[Mm]emorand(?:um|a)\s+of\s+[Uu]nderstanding|MoUs?|"
-    r"Joint\s+(?:Statement|Declaration|Communiqu[ée])|(?:[A-Z]\w+\s+)*(?:Agreement|Treaty|Accord|Convention|Protocol|Pact)"
+    r"Joint\s+(?:Statement|Declaration|Communiqu[ée])|(?:[A-Z]\w+\s+)*(?:Agreement|Treaty|Accord|Convention|Protocol|Pact)\b"
     r"|(?:agreement|treaty|memorandum|deal)(?=\s+(?:on|for|between|concerning|regarding)\s))"
     r"(?:\s*\([^)]{1,12}\))?"
     # the name ends at the clause's verb or date: "... on co-operation in this field signed in"

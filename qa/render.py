@@ -66,19 +66,38 @@ def answer_markdown(
     supports: Sequence[Sequence[int]],
     citations: Sequence[Passage],
     note: str = "",
+    *,
+    short: tuple[str, int] | None = None,
+    items: Sequence[tuple[str, int]] = (),
 ) -> str:
-    """An answer as Markdown: quoted sentences with their ``[n]``, a note, then the Sources."""
-    lines = [
+    """An answer as Markdown: the short answer in bold or the list's items (each with its
+    ``[n]``), then the quoted sentences as evidence with their ``[n]``, a note, the Sources."""
+    lines: list[str] = []
+    if items:
+        lines += [f"- {md_escape(t)} [{n}]" for t, n in items] + [""]
+    elif short:
+        lines += [f"**{md_escape(short[0])}** [{short[1]}]", ""]
+    lines.append(
         " ".join(
             f"{md_escape(s)} " + "".join(f"[{n}]" for n in nums)
             for s, nums in zip(sentences, supports)
         )
-    ]
+    )
     if note:
         lines += ["", note]
     lines += ["", SOURCES_HEADING]
     lines.extend(f"{source_line(n, p)}  " for n, p in enumerate(citations, 1))
     return "\n".join(lines).rstrip()
+
+
+def closest_markdown(note: str, sentence: str, passage: Passage) -> str:
+    """A "closest match" as Markdown: what no article says, the nearest sentence quoted as
+    ``[1]``, and its source."""
+    escaped = re.sub(r"\\\[(\d+)\\\]", r"[\1]", md_escape(note))  # keep the citation a link
+    return "\n".join(
+        [escaped, "", f"“{md_escape(sentence)}” [1]", "", SOURCES_HEADING,
+         f"{source_line(1, passage)}  "]
+    )  # fmt: skip
 
 
 def declined_markdown(decline_text: str, passages: Sequence[Passage]) -> str:

@@ -140,8 +140,47 @@ class Passage:
 
 
 @dataclass(frozen=True)
+class Short:
+    """The phrase that answers (the person, date, place, count, named agreement).
+
+    ``text == citations[citation - 1].text[start:end]``: the span is in the cited passage.
+    ``kind`` is what the question asks for (``who``, ``when``, ``where``, ``how_many``,
+    ``amount``, ``org``, ``agreement``); ``label`` the entity's type.
+    """
+
+    text: str
+    start: int
+    end: int
+    citation: int
+    kind: str = ""
+    label: str = ""
+
+    def to_dict(self) -> dict[str, Any]:
+        """A JSON-ready dict."""
+        return asdict(self)
+
+
+@dataclass(frozen=True)
+class Item:
+    """One item of a list answer, with the citation of the passage that gives it."""
+
+    text: str
+    citation: int
+
+    def to_dict(self) -> dict[str, Any]:
+        """A JSON-ready dict."""
+        return asdict(self)
+
+
+@dataclass(frozen=True)
 class Answer:
-    """An extractive answer. Citation ``[n]`` is ``citations[n-1]``."""
+    """An extractive answer. Citation ``[n]`` is ``citations[n-1]``.
+
+    ``short`` is the answering phrase of a who/when/where/how-many/which question (``None``
+    when the question asks for no such thing); ``items`` the entries of a list answer;
+    ``missing`` the parts of the question no article mentions (a "closest match" answer,
+    which is not ``answerable``).
+    """
 
     question: str
     text: str
@@ -153,6 +192,9 @@ class Answer:
     rewritten: bool = False
     sentences: tuple[str, ...] = ()  # the quoted sentences, in answer order
     supports: tuple[tuple[int, ...], ...] = ()  # per sentence, the 1-based citation numbers
+    short: Short | None = None
+    items: tuple[Item, ...] = ()
+    missing: tuple[str, ...] = ()
     # Which path answered: "sentences" (quoted from retrieved passages, qa.answering) or
     # "structure" (rows of the extracted timeline, people or agreements, qa.routing).
     path: str = "sentences"
@@ -171,6 +213,9 @@ class Answer:
             "confidence": self.confidence,
             "sentences": list(self.sentences),
             "supports": [list(s) for s in self.supports],
+            "short": self.short.to_dict() if self.short else None,
+            "items": [i.to_dict() for i in self.items],
+            "missing": list(self.missing),
             "citations": [p.to_dict() for p in self.citations],
             "passages": [p.to_dict() for p in self.passages],
         }

@@ -287,6 +287,18 @@ def sources_html(answer: Answer) -> str:
     """The Sources panel for an answer: one expandable card per citation, the supporting
     sentences highlighted; for a declined question, the related passages instead."""
     q = f'<div class="qa-asked">Q: {esc(answer.question)}</div>'
+    if not answer.answerable and answer.citations:
+        # A "closest match": the quoted sentence is [1], but it does not answer every part.
+        cards = "".join(
+            _card(f"qa-cite-{n}", f"[{n}]", p, citation_sentences(answer, n), n == 1)
+            for n, p in enumerate(answer.citations, 1)
+        )
+        missing = ", ".join(answer.missing) or "a part of the question"
+        head = (
+            '<div class="qa-head qa-declined">Closest match only: the articles do not mention '
+            f"{esc(missing)}.</div>"
+        )
+        return f'<div class="qa-sources" data-state="declined">{q}{head}{cards}</div>'
     if not answer.answerable:
         cards = "".join(
             _card(f"qa-rel-{i}", "·", p, (), i == 1) for i, p in enumerate(answer.passages[:3], 1)

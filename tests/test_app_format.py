@@ -189,6 +189,20 @@ def test_sources_html_declined_lists_related_passages_without_marks() -> None:
     assert "<mark>" not in html
 
 
+def test_sources_html_closest_match_shows_its_quoted_passage_and_what_is_missing() -> None:
+    from dataclasses import replace
+
+    closest = replace(
+        A(answerable=False), citations=(NCA,), sentences=(SENTENCE,), supports=((1,),),
+        missing=("the first dialogue",),
+    )  # fmt: skip
+    html = ui.sources_html(closest)
+    assert 'data-state="declined"' in html
+    assert "Closest match only: the articles do not mention the first dialogue." in html
+    assert html.count('<details class="qa-cite"') == 1
+    assert f"<mark>{ui.esc(SENTENCE)}</mark>" in html
+
+
 def test_citation_sentences_fall_back_to_text_match_without_supports() -> None:
     answer = A(sentences=(SENTENCE, "Not in the passage."), supports=())
     assert ui.citation_sentences(answer, 1) == [SENTENCE]

@@ -173,12 +173,13 @@ def test_closest_match_message_names_the_unmet_part() -> None:
 
 
 def test_closest_match_message_lists_further_parts_and_needs_one() -> None:
-    q = "Did Quang call David Lammy in 2021?"
+    # "call" before an object is the verb ("What do they call home?"); "phone" is the call.
+    q = "Did Quang phone David Lammy in 2021?"
     missing = unmet(extract_constraints(q), THIRD)
-    assert [c.text for c in missing] == ["Quang", "call", "David Lammy", "2021"]
+    assert [c.text for c in missing] == ["Quang", "phone", "David Lammy", "2021"]
     assert closest_match_message(q, missing, THIRD, 3) == (
-        "No article says “Did Quang call David Lammy in 2021?”; "
-        "the closest match does not mention Quang [3] (also not found: call, David Lammy, 2021)."
+        "No article says “Did Quang phone David Lammy in 2021?”; "
+        "the closest match does not mention Quang [3] (also not found: phone, David Lammy, 2021)."
     )
     with pytest.raises(ValueError, match="at least one unmet constraint"):
         closest_match_message(q, (), THIRD, 1)

@@ -60,7 +60,8 @@ def _md_cell(value: Any, limit: int = 0) -> str:
 def _short_answer(row: dict[str, Any]) -> str:
     # The quoted sentences read better in a table than the full text with its source list.
     sentences = row.get("answer_sentences") or []
-    return " ".join(sentences) if sentences else str(row.get("answer", ""))
+    text = " ".join(sentences) if sentences else str(row.get("answer", ""))
+    return f"{row['short']} — {text}" if row.get("short") else text
 
 
 def _md_table(header: Sequence[str], rows: Iterable[Sequence[Any]]) -> list[str]:
@@ -80,6 +81,8 @@ CSV_COLUMNS = (
     "sources",
     "answer",
     "answer_sentences",
+    "short",
+    "items",
     "predicted_answerable",
     "declined",
     "confidence",

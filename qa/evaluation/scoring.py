@@ -66,12 +66,16 @@ _CITATION_MARK = re.compile(r"\s*\[\d+(?:\s*[,;-]\s*\d+)*\]")
 
 
 def answer_body(answer: Answer) -> str:
-    """The text answer metrics are computed on: the quoted sentences, else the answer text
-    without citation markers. Empty for a declined answer."""
+    """The text answer metrics are computed on: the short answer and list items (which the
+    sentences hold anyway), then the quoted sentences, else the answer text without citation
+    markers. Empty for a declined answer."""
     if not answer.answerable:
         return ""
     if answer.sentences:
-        return " ".join(_CITATION_MARK.sub("", s).strip() for s in answer.sentences)
+        parts = [answer.short.text] if answer.short else []
+        parts += [i.text for i in answer.items]
+        parts += [_CITATION_MARK.sub("", s).strip() for s in answer.sentences]
+        return " ".join(parts)
     return _CITATION_MARK.sub("", answer.text).strip()
 
 
@@ -102,6 +106,9 @@ def score_row(
         "sources": list(q.sources),
         "answer": answer.text,
         "answer_sentences": list(answer.sentences) if not declined else [],
+        "short": answer.short.text if answer.short and not declined else "",
+        "items": [i.text for i in answer.items] if not declined else [],
+        "missing": list(answer.missing),
         "predicted_answerable": not declined,
         "declined": declined,
         "confidence": round(float(answer.confidence), 6),
@@ -132,6 +139,8 @@ def score_row(
     scored = q.answerable and bool(q.answers)
     body = answer_body(answer)
     candidates = [] if declined else [_CITATION_MARK.sub("", s).strip() for s in answer.sentences]
+    if answer.short and not declined:
+        candidates.insert(0, answer.short.text)  # exact match and F1 credit the short answer
     if body:
         candidates.append(body)
     row["answer_containment"] = qm.best_containment(body, q.answers) if scored else None
