@@ -541,8 +541,11 @@ def open_index(
     backend: str | None = None,
     encoder: Encoder | None = None,
     show_progress: bool = False,
+    progress: Callable[[int, int], None] | None = None,
 ) -> Index:
-    """Load ``index_dir``, building it from ``corpus_dir`` if missing or stale."""
+    """Load ``index_dir``, building it from ``corpus_dir`` if missing or stale.
+
+    ``progress(done, total)`` is called as texts are embedded (a first build, a rebuild)."""
     index_path = Path(index_dir)
     enc = encoder or get_encoder(model, backend)
     try:
@@ -550,12 +553,14 @@ def open_index(
     except IndexCorruptError:
         raise
     except IndexUnavailableError:
-        log.warning("building the index of %s into %s", corpus_dir, index_dir)
-        return build_index(corpus_dir, index_path, encoder=enc, show_progress=show_progress)
+        # A first build is the normal first run, not a warning.
+        log.info("building the index of %s into %s", corpus_dir, index_dir)
+        return build_index(corpus_dir, index_path, encoder=enc, show_progress=show_progress,
+                           progress=progress)  # fmt: skip
     corpus = Path(corpus_dir)
     reason = stale_reason(manifest, corpus, enc.model_id, same_folder=True)
     if reason:
-        log.warning("index %s is stale (%s); rebuilding", index_dir, reason)
+        log.info("index %s is stale (%s); rebuilding", index_dir, reason)
         return _build(corpus, index_path, BuildSettings.from_manifest(manifest), enc,
-                      show_progress=show_progress)  # fmt: skip
+                      show_progress=show_progress, progress=progress)  # fmt: skip
     return load_index(index_path, encoder=enc)

@@ -142,7 +142,8 @@ def current_version(index_dir: Path) -> tuple[Path, dict[str, Any]]:
     bm25s) opens it, so a damaged file can never reach a native parser.
     """
     hint = REBUILD_HINT.format(path=index_dir)
-    if not index_dir.exists():
+    if not index_dir.exists() or (index_dir.is_dir() and not any(index_dir.iterdir())):
+        # An empty folder (made ahead of a first build) holds no index; it is not damaged.
         raise IndexUnavailableError(
             f"No index at {str(index_dir)!r}. Fix: build it with `qa index`."
         )

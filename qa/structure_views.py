@@ -396,6 +396,11 @@ class StructureViews:
     tracker: str
     citations: Mapping[str, Citation]
 
+    @property
+    def tab_html(self) -> tuple[str, str, str]:
+        """The Documents tab's three views in order: events (plot first), people, agreements."""
+        return self.plot + self.events, self.people, self.tracker
+
 
 def citations_of(s: Structure) -> dict[str, Citation]:
     """Every citation of the structure by its id (what the views' buttons send)."""
@@ -434,3 +439,11 @@ def open_citation_html(index: object | None, citations: Mapping[str, Citation], 
         return notice_html("Choose a cited sentence to open its article.")
     doc = index.document(c.doc_id)  # type: ignore[attr-defined]
     return document_html(doc, focus=c.paragraph, sentences=(c.text,))
+
+
+def open_cited_html(index: object | None, cite: str, error: str = "") -> str:
+    """:func:`open_citation_html` with the citations of ``index`` itself (no page state to go
+    stale); ``error`` as the notice when no index is loaded yet."""
+    if index is None:
+        return notice_html(error or "No index is loaded.", "error")
+    return open_citation_html(index, citations_of(index.structure), cite)  # type: ignore[attr-defined]

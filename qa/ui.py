@@ -278,7 +278,9 @@ def _card(anchor: str, label: str, p: Passage, sentences: Sequence[str], is_open
         f'<span class="qa-title">{esc(title)}</span>'
         f'<span class="qa-meta">{_meta_line(p)}</span></summary>'
         f'<div class="qa-passage">{passage_body(p, sentences)}</div>'
-        f'<div class="qa-file">{esc(p.doc_id)}</div>'
+        f'<div class="qa-card-foot"><span class="qa-file">{esc(p.doc_id)}</span> '
+        f'<a class="qa-open-doc" href="#qa-doc" data-doc="{esc(p.doc_id)}" '
+        f'data-para="{int(p.paragraph)}">Read the article at ¶{int(p.paragraph)} →</a></div>'
         "</details>"
     )
 
@@ -378,13 +380,35 @@ def respond(
             date_from=f.date_from,
             date_to=f.date_to,
         )
+        hidden = None
+        if not answer.answerable and (f.doc_ids or f.date_from or f.date_to):
+            # Say when the filter, not the articles, is why there is no answer.
+            unfiltered = index.answer(question, normalize_history(history) or None, k=int(k))
+            hidden = unfiltered if unfiltered.answerable else None
     except QAError as exc:
         return Turn(warning_markdown(str(exc)), notice_html(str(exc), "warning"))
     except Exception as exc:  # a bug must not leave the user with a dead chat
         log.exception("answering %r failed", message)
         msg = f"Answering failed ({type(exc).__name__}). The details are in the server log."
         return Turn(warning_markdown(msg), notice_html(msg, "error"))
+    if hidden is not None:
+        note = notice_html(
+            "The selected articles do not answer this; the sources below, outside the filter, do.",
+            "warning",
+        )
+        return Turn(hidden_by_filter_markdown(hidden), note + sources_html(hidden), answer)
     return Turn(chat_markdown(answer), sources_html(answer), answer)
+
+
+def question_problem(message: Any) -> str:
+    """Why ``message`` cannot be asked (empty, too long), or ``""`` if it can."""
+    from qa.questions import check_question
+
+    try:
+        check_question(message if isinstance(message, str) else "")
+    except QAError as exc:
+        return str(exc)
+    return ""
 
 
 def append_user(history: Any, message: str) -> list[Any]:
@@ -417,21 +441,171 @@ def panel_for(panels: dict[int, str] | None, message_index: int | None) -> str |
     if not panels or message_index is None:
         return None
     for i in (message_index, message_index + 1):
-        if i in panels:
-            return panels[i]
+        for key in (i, str(i)):  # str keys: the panels came back from the browser's storage
+            if key in panels:
+                return panels[key]
     return None
+
+
+def last_panel(panels: dict[Any, str] | None) -> str:
+    """The Sources panel of the latest answer (the empty panel for no answer)."""
+    if not panels:
+        return EMPTY_SOURCES
+    return panels[max(panels, key=lambda k: int(k))]
+
+
+def write_conversation(history: Any, folder: str | os.PathLike) -> str | None:
+    """Write the chat as Markdown into a fresh subfolder of ``folder``; its path (``None``
+    for an empty chat). A fresh folder per export: one user's file is never another's."""
+    if not history:
+        return None
+    out = Path(folder) / "exports" / os.urandom(8).hex()
+    out.mkdir(parents=True, exist_ok=True)
+    path = out / f"conversation-{_dt.datetime.now():%Y%m%d-%H%M}.md"
+    path.write_text(conversation_markdown(history), encoding="utf-8")
+    return str(path)
+
+
+def input_note(problem: str) -> str:
+    """The line under the question box: why the question was not sent (kept in the box)."""
+    if not problem:
+        return ""
+    return f'<div class="qa-input-note" role="alert">⚠️ {esc(problem)}</div>'
 
 
 # --- documents --------------------------------------------------------------------------------
 
 
 def status_line(index: Index) -> str:
-    """``Index: 5 documents, 40 passages, model all-MiniLM-L6-v2`` for the page header."""
-    docs = len(index.documents)
-    return (
-        f"Index: {docs} document{'s' if docs != 1 else ''}, {len(index.passages)} passages, "
-        f"model {index.model_id}"
+    """What the reader needs to know about the collection, for the page header:
+    ``5 articles, 2022–2025, from VNA, VOV · index built 2026-12-01 22:10``."""
+    docs = list(index.documents)
+    years = sorted({d.meta.date[:4] for d in docs if d.meta.date})
+    span = "" if not years else years[0] if len(years) == 1 else f"{years[0]}–{years[-1]}"
+    outlets = sorted({short_outlet(d.meta.source) for d in docs if d.meta.source})
+    parts = [f"{len(docs)} article{'s' if len(docs) != 1 else ''}"]
+    if span:
+        parts.append(span)
+    line = ", ".join(parts)
+    if outlets:
+        line += ", from " + ", ".join(outlets)
+    created = str(index.manifest.get("created", ""))[:16].replace("T", " ")
+    if created:
+        line += f" · index built {created}"
+    return line
+
+
+def short_outlet(source: str) -> str:
+    """An outlet's short name: ``VOV (VOV.VN)`` -> ``VOV``; "not named (byline: …)" stays."""
+    s = source.strip()
+    if s.lower().startswith("not named"):
+        return "an unnamed outlet"
+    return s.split(" (", 1)[0] or s
+
+
+def progress_html(stage: str, done: int, total: int, seconds: float, error: str = "") -> str:
+    """The header's start-up line: the stage, a progress bar with counts, or the error."""
+    if error:
+        return f'<div id="qa-status" class="qa-error" role="alert">⚠️ {esc(error)}</div>'
+    pct = int(100 * done / total) if total else 0
+    bar = (
+        f'<progress id="qa-progress" max="{total}" value="{done}" '
+        f'aria-label="{esc(stage)}">{pct}%</progress>'
+        f' <span class="qa-count">{done:,} of {total:,} texts ({pct}%)</span>'
+        if total
+        else '<progress id="qa-progress" aria-label="Starting"></progress>'
     )
+    return (
+        f'<div id="qa-status" class="qa-building" role="status" aria-live="polite">'
+        f"<strong>Preparing the articles…</strong> {esc(stage)} · {seconds:.0f} s {bar}"
+        '<div class="qa-hint">The chat opens here as soon as the index is ready; a first '
+        "run takes about half a minute.</div></div>"
+    )
+
+
+def ready_html(index: Index) -> str:
+    """The header's status line once the index is ready."""
+    return f'<div id="qa-status" data-ready="1">{esc(status_line(index))}</div>'
+
+
+def articles_html(documents: Iterable[Document]) -> str:
+    """The articles as a compact list for the Chat tab: date, outlet, title (oldest first)."""
+    items = [
+        f'<li><span class="qa-date">{esc(d.meta.date_label or "date unknown")}</span> · '
+        f'<span class="qa-outlet">{esc(short_outlet(outlet(d.meta.source)))}</span> — '
+        f"{esc(d.meta.title or d.doc_id)}</li>"
+        for d in timeline(documents)
+    ]
+    if not items:
+        return ""
+    return f'<ol class="qa-articles">{"".join(items)}</ol>'
+
+
+def filter_chip(
+    selected: Sequence[str] | None,
+    documents: Sequence[Document],
+    date_from: str | None = "",
+    date_to: str | None = "",
+) -> str:
+    """The label of the active-filter chip (``""``: no filter), e.g.
+    ``Only 1 of 5 articles (2022-08-16) · from 2025-01-01 ✕``."""
+    parts = []
+    ids = [d.doc_id for d in documents]
+    if selected is not None and ids:
+        chosen = [d for d in timeline(documents) if d.doc_id in set(selected)]
+        if len(chosen) < len(ids):
+            dates = ", ".join(d.meta.date or "undated" for d in chosen[:3])
+            more = "…" if len(chosen) > 3 else ""
+            parts.append(
+                f"Only {len(chosen)} of {len(ids)} articles"
+                + (f" ({dates}{more})" if chosen else "")
+            )
+    start, end = (date_from or "").strip(), (date_to or "").strip()
+    if start and end:
+        parts.append(f"{start} to {end}")
+    elif start:
+        parts.append(f"from {start}")
+    elif end:
+        parts.append(f"up to {end}")
+    return " · ".join(parts) + " ✕" if parts else ""
+
+
+def hidden_by_filter_markdown(found: Answer) -> str:
+    """The reply when the filters hide an answer the other articles hold."""
+    where = "; ".join(
+        dict.fromkeys(
+            f"*{md_escape(p.title or p.doc_id)}* ({md_escape(short_outlet(outlet(p.source)))}, "
+            f"{p.date_label or 'date unknown'})"
+            for p in found.citations
+        )
+    )
+    return (
+        f"Not in the selected articles; found in {where}. "
+        "Remove the filter (✕ next to the question box) to see the answer."
+    )
+
+
+def conversation_markdown(history: Any, title: str = "Conversation") -> str:
+    """The chat as a Markdown document: each question as a heading, then its answer with
+    its numbered sources, as shown in the chat."""
+    lines = [f"# {title}", ""]
+    stamp = _dt.datetime.now().strftime("%Y-%m-%d %H:%M")
+    lines += [f"Exported {stamp}. Answers are quoted from the articles; [n] are the sources.", ""]
+    for item in history if isinstance(history, (list, tuple)) else []:
+        role = item.get("role") if isinstance(item, dict) else getattr(item, "role", None)
+        text = message_text(item.get("content") if isinstance(item, dict) else None).strip()
+        if not text:
+            continue
+        if role == "user":  # the bubble is escaped Markdown already: keep it so
+            lines += [f"## Q: {' '.join(text.split())}", ""]
+        elif role == "assistant":
+            lines += [md_escape_keep(text), ""]
+    return "\n".join(lines).rstrip() + "\n"
+
+
+def md_escape_keep(text: str) -> str:
+    """An answer's Markdown as the chat had it (already escaped where it quotes articles)."""
+    return text.replace("<small><em>", "*").replace("</em></small>", "*")
 
 
 def timeline(documents: Iterable[Document]) -> list[Document]:
@@ -451,13 +625,13 @@ def timeline_html(documents: Iterable[Document], lead_chars: int = 220) -> str:
     for d in timeline(documents):
         m = d.meta
         items.append(
-            f'<li class="qa-tl-item" data-doc="{esc(d.doc_id)}" title="Open this article">'
+            f'<li class="qa-tl-item" data-doc="{esc(d.doc_id)}">'
+            f'<div class="qa-tl-btn" role="button" tabindex="0" title="Open this article">'
             f'<div class="qa-tl-date">{date_html(m.date, m.date_inferred)}</div>'
-            f'<div class="qa-tl-body"><button type="button" class="qa-tl-title">'
-            f"{esc(m.title or d.doc_id)}</button>"
+            f'<div class="qa-tl-body"><div class="qa-tl-title">{esc(m.title or d.doc_id)}</div>'
             f'<div class="qa-meta"><span class="qa-outlet">{esc(outlet(m.source))}'
             f'</span> · <span class="qa-file">{esc(d.doc_id)}</span></div>'
-            f'<div class="qa-tl-lead">{esc(_lead(d, lead_chars))}</div></div></li>'
+            f'<div class="qa-tl-lead">{esc(_lead(d, lead_chars))}</div></div></div></li>'
         )
     if not items:
         return notice_html("No documents are loaded.")
@@ -467,7 +641,12 @@ def timeline_html(documents: Iterable[Document], lead_chars: int = 220) -> str:
 def document_choices(documents: Iterable[Document]) -> list[tuple[str, str]]:
     """``(label, doc_id)`` pairs in timeline order, for pickers."""
     return [
-        (f"{d.meta.date_label} — {d.meta.title or d.doc_id}", d.doc_id) for d in timeline(documents)
+        (
+            f"{d.meta.date_label or 'date unknown'} · {short_outlet(outlet(d.meta.source))} — "
+            f"{d.meta.title or d.doc_id}",
+            d.doc_id,
+        )
+        for d in timeline(documents)
     ]
 
 
@@ -486,7 +665,9 @@ def document_html(doc: Document, focus: int | None = None, sentences: Sequence[s
         for p in doc.paragraphs
     )
     return (
-        f'<div class="qa-doc" tabindex="0" role="region" aria-label="Article text">'
+        f'<div class="qa-doc" data-doc="{esc(doc.doc_id)}" tabindex="0" role="region" '
+        'aria-label="Article text">'
+        '<a class="qa-back" href="#qa-timeline">↑ Back to the list of articles</a>'
         f'<h2 class="qa-doc-title">{title}</h2>'
         f'<div class="qa-meta"><span class="qa-outlet">{esc(outlet(meta.source))}'
         f"</span> · {date_html(meta.date, meta.date_inferred)} · "
@@ -533,13 +714,43 @@ def discard_upload(path: str | os.PathLike | None, root: str | os.PathLike) -> N
         log.warning("could not remove uploaded file %s", p)
 
 
+# What each metric key means, in the words of the summary table (the key itself stays in
+# the table's last column and in the JSON report).
+METRIC_LABELS = {
+    "n": "Questions",
+    "n_answerable": "Answerable questions",
+    "n_unanswerable": "Unanswerable questions",
+    "n_retrieval": "Questions with a known passage",
+    "n_answers": "Questions with an expected answer",
+    "n_declined": "Questions declined",
+    "hit@1": "Passage found first",
+    "hit@3": "Passage found in the top 3",
+    "hit@5": "Passage found in the top 5",
+    "hit@10": "Passage found in the top 10",
+    "recall@5": "Share of relevant passages in the top 5",
+    "mrr@10": "Mean reciprocal rank (top 10)",
+    "ndcg@10": "Ranking quality, nDCG (top 10)",
+    "answer_containment": "Answer holds the expected text",
+    "exact_match": "Answer is exactly the expected text",
+    "answer_f1": "Word overlap with the expected answer (F1)",
+    "citation_precision": "Citations that are right",
+    "citation_hit": "A right passage is cited",
+    "refusal_precision": "Declines that were right",
+    "refusal_recall": "Unanswerable questions declined",
+    "false_refusal_rate": "Answerable questions wrongly declined",
+    "latency_p50_ms": "Time per question, median",
+    "latency_p95_ms": "Time per question, 95th percentile",
+}
+SUMMARY_HEADERS = ["metric", "value", "key"]
+
+
 def summary_rows(report: EvalReport) -> list[list[str]]:
-    """``[metric, value]`` rows of an evaluation report, in the report's display order."""
+    """``[label, value, key]`` rows of an evaluation report, in the report's display order."""
     from qa.evaluation import METRIC_KEYS, format_value
 
     keys = [k for k in METRIC_KEYS if k in report.metrics]
     keys += [k for k in report.metrics if k not in METRIC_KEYS]
-    return [[k, format_value(k, report.metrics.get(k))] for k in keys]
+    return [[METRIC_LABELS.get(k, k), format_value(k, report.metrics.get(k)), k] for k in keys]
 
 
 QUESTION_HEADERS = ["result", "id", "kind", "question", "why", "rank", "confidence", "answer"]
@@ -594,9 +805,12 @@ def run_evaluation(
     k: int = 5,
     limit: int = MAX_EVAL_QUESTIONS,
     startup_error: str = "",
+    keep_upload: bool = False,
 ) -> EvalResult:
     """Evaluate an uploaded question file against ``index``; write the JSON report and plot
-    into ``workdir``. The upload is deleted whatever happens."""
+    into ``workdir``. The upload is deleted whatever happens, except that ``keep_upload``
+    keeps a file that was run (so the run can be repeated; Gradio's cache expiry removes it)."""
+    ran = False
     try:
         if index is None:
             raise InputError(startup_error or "The index is not loaded. Fix: run `qa index`.")
@@ -608,6 +822,7 @@ def run_evaluation(
         if total == 0:
             raise InputError(f"{checked.name!r} holds no questions.")
         report = evaluate(qset, index=index, k=k, progress=progress, limit=limit)
+        ran = True
     except (QAError, ValueError, UnicodeDecodeError) as exc:
         return EvalResult(warning_markdown(str(exc)), [], [])
     except Exception as exc:  # a bug must not leave the tab with a bare "Error"
@@ -615,7 +830,8 @@ def run_evaluation(
         msg = f"Evaluation failed ({type(exc).__name__}). The details are in the server log."
         return EvalResult(warning_markdown(msg), [], [])
     finally:
-        discard_upload(path, upload_root)
+        if not (keep_upload and ran):
+            discard_upload(path, upload_root)
     out = Path(workdir)
     out.mkdir(parents=True, exist_ok=True)
     prune(out)
@@ -624,7 +840,9 @@ def run_evaluation(
     report.write(json=report_path)
     plot_path: Path | None = out / f"{stem}.png"
     try:
-        report.write(plot=plot_path)
+        from qa.evaluation.charts import draw_grid
+
+        draw_grid(report.to_dict(), plot_path)
     except Exception:  # a missing plot must not cost the user the report
         log.exception("plotting the evaluation failed")
         plot_path = None

@@ -373,14 +373,17 @@ def test_timeline_is_oldest_first_with_undated_last() -> None:
     ]
     assert html.count(">(inferred)</span>") == 3
     assert html.startswith(
-        '<ol class="qa-timeline"><li class="qa-tl-item" data-doc="003.txt" '
-        'title="Open this article"><div class="qa-tl-date"><span class="qa-date">'
-        '2022-08-16</span></div><div class="qa-tl-body"><button type="button" class="qa-tl-title">'
-        'Title 003.txt</button><div class="qa-meta"><span class="qa-outlet">VOV</span> · <span class="qa-file">'
-        '003.txt</span></div><div class="qa-tl-lead">Lead sentence of 003.txt.</div></div></li>'
+        '<ol class="qa-timeline"><li class="qa-tl-item" data-doc="003.txt"><div '
+        'class="qa-tl-btn" role="button" tabindex="0" title="Open this article"><div '
+        'class="qa-tl-date"><span class="qa-date">'
+        '2022-08-16</span></div><div class="qa-tl-body"><div class="qa-tl-title">Title 003.txt'
+        '</div><div class="qa-meta"><span class="qa-outlet">VOV</span> · <span class="qa-file">'
+        '003.txt</span></div><div class="qa-tl-lead">Lead sentence of 003.txt.</div></div>'
+        "</div></li>"
     )
     assert [c[1] for c in ui.document_choices(docs)][:2] == ["003.txt", "004.txt"]
-    assert ui.document_choices(docs)[1][0] == "2023-09-16 (inferred) — Title 004.txt"
+    assert ui.document_choices(docs)[1][0] == "2023-09-16 (inferred) · VOV — Title 004.txt"
+    assert ui.document_choices(docs)[-1][0] == "date unknown · VOV — Title zz.txt"
 
 
 def test_timeline_escapes_titles_and_ids() -> None:
@@ -415,8 +418,94 @@ def test_document_html_numbers_paragraphs_and_escapes() -> None:
     assert ">(inferred)</span>" in html
 
 
-def test_status_line() -> None:
-    assert ui.status_line(FakeIndex()) == "Index: 2 documents, 1 passages, model fake-model"
+def test_status_line_says_what_a_reader_cares_about() -> None:
+    index = FakeIndex()
+    index.manifest = {"created": "2026-12-01T22:10:05+0000"}
+    assert ui.status_line(index) == "2 articles, 2023–2024, from VOV · index built 2026-12-01 22:10"
+    assert ui.short_outlet("VOV (VOV.VN)") == "VOV"
+    assert ui.short_outlet("not named (byline: Hoang Thanh)") == "an unnamed outlet"
+
+
+def test_progress_html_shows_stage_counts_and_errors() -> None:
+    html = ui.progress_html("Embedding the articles' sentences", 64, 256, 3.2)
+    assert '<progress id="qa-progress" max="256" value="64"' in html
+    assert "64 of 256 texts (25%)" in html and "Embedding the articles&#x27; sentences" in html
+    assert "<progress" in ui.progress_html("Loading the index", 0, 0, 0.4)
+    err = ui.progress_html("Failed", 0, 0, 1.0, "No index at 'x' <b>")
+    assert 'role="alert"' in err and "&lt;b&gt;" in err and "<progress" not in err
+
+
+def test_articles_and_filter_chip() -> None:
+    docs = [D("a.txt", "2024-01-01"), D("b.txt", "2023-01-01"), D("c.txt", "")]
+    assert ui.articles_html(docs).count("<li>") == 3
+    assert ui.filter_chip(None, docs) == ""
+    assert ui.filter_chip(["a.txt", "b.txt", "c.txt"], docs) == ""
+    assert ui.filter_chip(["a.txt"], docs) == "Only 1 of 3 articles (2024-01-01) ✕"
+    assert ui.filter_chip(["a.txt", "c.txt"], docs, "2023-05-01", "") == (
+        "Only 2 of 3 articles (2024-01-01, undated) · from 2023-05-01 ✕"
+    )
+    assert ui.filter_chip(None, docs, "", "2024-01-01") == "up to 2024-01-01 ✕"
+    assert ui.filter_chip(None, docs, "2023-01-01", "2024-01-01") == "2023-01-01 to 2024-01-01 ✕"
+
+
+def test_filter_hiding_the_answer_is_said_with_where_it_is() -> None:
+    class Filtered(FakeIndex):
+        def answer(self, question: str, history: Any = None, **kw: Any) -> Answer:
+            self.calls.append(kw)
+            if kw.get("doc_ids"):
+                return A(answerable=False, text="The articles do not answer this question.")
+            return A(text="Quoted [1]")
+
+    index = Filtered()
+    turn = ui.respond(index, "Which agencies?", [], selected=["a.txt"])
+    assert turn.reply == (
+        "Not in the selected articles; found in *Vietnam, UK enhance cooperation in law "
+        "enforcement* (VNA, 2023-09-16 (inferred)). Remove the filter (✕ next to the question "
+        "box) to see the answer."
+    )
+    assert "outside the filter" in turn.sources and 'id="qa-cite-1"' in turn.sources
+    assert [c.get("doc_ids") for c in index.calls] == [("a.txt",), None]
+    plain = ui.respond(Filtered(), "Which agencies?", [])  # no filter: no second search
+    assert plain.reply == "Quoted [1]"
+
+
+def test_question_problem_and_input_note() -> None:
+    assert ui.question_problem("Who?") == ""
+    assert ui.question_problem("  ").startswith("The question is empty")
+    assert "the limit is 2,000" in ui.question_problem("why " * 600)
+    assert ui.input_note("") == ""
+    assert 'role="alert"' in ui.input_note("bad <x>") and "&lt;x&gt;" in ui.input_note("bad <x>")
+
+
+def test_conversation_markdown_and_export(tmp_path: Path) -> None:
+    history = [
+        {"role": "user", "content": "Which agencies?"},
+        {"role": "assistant", "content": "Quoted \\<b\\> [1]\n\n**Sources**\n[1] T — VNA"},
+        {"role": "user", "content": [{"type": "text", "text": "And then?"}]},
+        {"role": "assistant", "content": "More [1]\n\n<small><em>Searched for: x</em></small>"},
+    ]
+    md = ui.conversation_markdown(history)
+    assert md.startswith("# Conversation\n")
+    assert "## Q: Which agencies?\n\nQuoted \\<b\\> [1]\n\n**Sources**\n[1] T — VNA" in md
+    assert "## Q: And then?" in md and "*Searched for: x*" in md and "<small>" not in md
+    assert ui.write_conversation([], tmp_path) is None
+    path = Path(ui.write_conversation(history, tmp_path) or "")
+    other = Path(ui.write_conversation(history, tmp_path) or "")
+    assert path.read_text(encoding="utf-8") == md and path.name.startswith("conversation-")
+    assert path.parent != other.parent  # one export's folder is never another's
+
+
+def test_panels_from_the_browser_have_string_keys() -> None:
+    panels = {"1": "first", "3": "second"}
+    assert ui.panel_for(panels, 2) == "second" and ui.last_panel(panels) == "second"
+    assert ui.last_panel({}) == ui.EMPTY_SOURCES
+
+
+def test_summary_rows_label_the_metrics_and_keep_the_key() -> None:
+    from qa.evaluation import METRIC_KEYS
+
+    assert set(METRIC_KEYS) <= set(ui.METRIC_LABELS)
+    assert ui.METRIC_LABELS["hit@5"] == "Passage found in the top 5"
 
 
 # --- settings and launch policy ---------------------------------------------------------------
@@ -514,9 +603,9 @@ def test_run_evaluation_reports_a_crash_and_still_deletes_the_upload(tmp_path: P
     f = root / "h" / "q.jsonl"
     f.parent.mkdir(parents=True)
     f.write_text('{"question": "Who?", "answers": ["x"]}\n', encoding="utf-8")
-    result = ui.run_evaluation(NoSearch(), f, tmp_path / "out", upload_root=root)
+    result = ui.run_evaluation(NoSearch(), f, tmp_path / "out", upload_root=root, keep_upload=True)
     assert "Evaluation failed (RuntimeError)" in ui.md_unescape(result.message)
-    assert not f.exists()
+    assert not f.exists()  # kept only after a run that happened
 
 
 def test_question_rows_put_failures_first() -> None:
@@ -543,8 +632,9 @@ def test_question_rows_put_failures_first() -> None:
     assert [r[1] for r in rows] == ["2", "3", "1"]
     assert rows[0][0] == "FAIL" and rows[0][4] == "declined an answerable question"
     assert rows[2][0] == "ok" and rows[2][7] == "Quote (x) [1]"
-    summary = dict(ui.summary_rows(report))
-    assert summary["n"] == "3"
+    summary = {key: (label, value) for label, value, key in ui.summary_rows(report)}
+    assert summary["n"] == ("Questions", "3")
+    assert summary["hit@5"][0] == "Passage found in the top 5"
     json.dumps(rows)  # the Dataframe gets plain JSON values
 
 
@@ -580,7 +670,9 @@ def test_the_page_has_exactly_its_three_tabs(tmp_path: Path) -> None:
     assert spec and spec.loader
     app = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(app)
-    demo = app.build_demo(None, "The index is not loaded.", tmp_path)
+    from qa.startup import Startup
+
+    demo = app.build_demo(Startup(None, str(tmp_path / "none")), tmp_path)
     tabs, views = [b for b in demo.blocks.values() if isinstance(b, gr.Tabs)]
     assert [(type(c).__name__, c.label) for c in tabs.children] == [
         ("Tab", "Chat"),
@@ -589,3 +681,59 @@ def test_the_page_has_exactly_its_three_tabs(tmp_path: Path) -> None:
     ]
     assert views.elem_id == "qa-doc-views"  # the Documents tab's own views
     assert [c.label for c in views.children] == ["Events", "People", "Agreements", "Articles"]
+    # No index at layout time: each view waits for the start-up's ready handler to fill it.
+    html = {b.elem_id: b.value for b in demo.blocks.values() if isinstance(b, gr.HTML)}
+    wait = ui.notice_html(app.VIEWS_WAIT)
+    assert [html[k] for k in ("qa-events", "qa-people", "qa-tracker")] == [wait] * 3
+
+
+def test_startup_builds_a_missing_index_in_the_background(tmp_path: Path, monkeypatch) -> None:
+    """``--index DIR`` alone with nothing at DIR builds there from the known corpus, with
+    progress; a missing corpus too gives the exact command."""
+    import shutil
+
+    from qa.startup import Startup, build_command
+
+    monkeypatch.setenv("QA_BACKEND", "fake")
+    corpus = tmp_path / "corpus"
+    shutil.copytree(Path(__file__).parent.parent / "corpus", corpus)
+    monkeypatch.setenv("QA_CORPUS", str(corpus))
+    (tmp_path / "idx").mkdir()  # an empty folder is no index, not a damaged one
+    seen = []
+    s = Startup(None, str(tmp_path / "idx"), warm=False)
+    real = s._on_embed
+    s._on_embed = lambda done, total: (seen.append((done, total)), real(done, total))
+    p = s.start().wait(120)
+    assert p.ready and p.error == "" and p.stage == "Ready", p
+    assert s.index is not None and len(s.index.documents) == 5
+    assert seen and seen[-1][0] == seen[-1][1] > 0
+    assert (tmp_path / "idx" / "CURRENT").exists()
+
+    monkeypatch.setenv("QA_CORPUS", str(tmp_path / "no-corpus"))
+    p = Startup(None, str(tmp_path / "idx2"), warm=False).start().wait(60)
+    assert not p.ready and s.index is not None
+    assert f"`{build_command(Path('CORPUS_FOLDER'), tmp_path / 'idx2')}`" in p.error
+    assert p.error.startswith(f"No index at '{tmp_path / 'idx2'}' and no corpus at ")
+
+
+def test_starting_page_answers_at_once_and_only_with_the_stage() -> None:
+    import urllib.error
+    import urllib.request
+
+    from qa.placeholder import Placeholder
+    from tests.test_app_server import free_port
+
+    port = free_port()
+    early = Placeholder("127.0.0.1", port, lambda: ("Embedding <b>", 3, 8)).start()
+    try:
+        base = f"http://127.0.0.1:{port}/"
+        with urllib.request.urlopen(base, timeout=10) as resp:
+            page = resp.read().decode()
+        assert resp.status == 200 and "Starting the app…" in page and "Embedding &lt;b&gt;" in page
+        with urllib.request.urlopen(base + "startup.json", timeout=10) as resp:
+            assert json.loads(resp.read()) == {"stage": "Embedding <b>", "done": 3, "total": 8}
+        with pytest.raises(urllib.error.HTTPError) as err:
+            urllib.request.urlopen(base + "config", timeout=10)
+        assert err.value.code == 503
+    finally:
+        early.stop()

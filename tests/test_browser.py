@@ -161,27 +161,32 @@ def test_declined_question_lists_related_passages(page) -> None:
 
 
 def test_bad_input_gets_a_reply_not_an_error(page) -> None:
-    before = len(bot_messages(page))
+    before = bot_messages(page)
     page.fill("#qa-input textarea", "")
     page.locator("button", has_text="Ask").first.click()
     page.wait_for_function(
-        f"document.querySelectorAll('#qa-chat [data-testid=\"bot\"]').length > {before}",
+        "document.querySelector('#qa-input-note').innerText.includes('The question is empty')",
         timeout=ANSWER_TIMEOUT,
     )
-    assert "The question is empty" in bot_messages(page)[-1]
+    assert bot_messages(page) == before  # the previous turn is left as it was
     assert page.locator(".toast-body, .error").count() == 0
 
 
 def test_settings_restrict_documents_and_dates(page) -> None:
-    toggle = page.locator("#qa-settings").get_by_text("Settings", exact=True)
-    toggle.click()
     date_from = page.get_by_label("From date")
     date_from.fill("16/08/2022")
     answer = ask(page, "Which agencies did Le Quoc Hung visit?")
     assert answer.startswith("⚠️") and "YYYY-MM-DD" in answer
 
     date_from.fill("2025-01-01")
-    ask(page, "Which agencies did Le Quoc Hung visit?")
+    answer = ask(page, "Which agencies did Le Quoc Hung visit?")
+    # The 2023 article answers it: the reply says the filter hid it, and where it is.
+    assert answer.startswith("Not in the selected articles; found in "), answer
+    assert NCA_TITLE in answer and "Remove the filter" in answer
+    assert "outside the filter" in page.locator("#qa-sources .qa-sources").first.inner_text()
+    dates = page.locator("#qa-sources details.qa-cite .qa-date").all_inner_texts()
+    assert dates and all(d < "2025-01-01" for d in dates), dates
+    ask(page, "What did Luong Tam Quang urge the UK Home Office to facilitate?")
     dates = page.locator("#qa-sources details.qa-cite .qa-date").all_inner_texts()
     assert dates and all(d >= "2025-01-01" for d in dates), dates
     date_from.fill("")
@@ -199,7 +204,6 @@ def test_settings_restrict_documents_and_dates(page) -> None:
     assert dates and set(dates) == {"2022-08-16"}, dates
     for label in documents:
         label.locator("input[type=checkbox]").check()
-    toggle.click()
 
 
 def test_hostile_article_stays_text_in_chat_and_sources(page) -> None:
@@ -276,7 +280,7 @@ def test_evaluate_tab(page, server: AppServer, tmp_path: Path) -> None:
     )
     page.get_by_role("button", name="Run evaluation").click()
     page.wait_for_function(
-        "document.querySelector('#qa-eval-msg').innerText.includes('3 questions')",
+        "document.querySelector('#qa-eval-msg').innerText.includes('answered from the top')",
         timeout=ANSWER_TIMEOUT,
     )
     msg = page.locator("#qa-eval-msg").inner_text()
@@ -290,7 +294,7 @@ def test_evaluate_tab(page, server: AppServer, tmp_path: Path) -> None:
     with urllib.request.urlopen(urllib.parse.urljoin(server.url, href), timeout=30) as resp:
         data = json.loads(resp.read())
     assert data["metrics"]["n"] == 3 and len(data["questions"]) == 3
-    assert not list(server.upload_dir.rglob("three.jsonl"))  # the upload is deleted after use
+    assert list(server.upload_dir.rglob("three.jsonl"))  # kept, so the run can be repeated
     page.wait_for_timeout(1000)
     page.screenshot(path=str(ARTIFACTS / "evaluate.png"), full_page=True)
 

@@ -15,10 +15,12 @@ from qa.structure_views import (
     events_html,
     events_plot_html,
     open_citation_html,
+    open_cited_html,
     structure_views,
     tracker,
     tracker_html,
 )
+from qa.ui import notice_html
 
 
 def test_the_tracker_grid_has_agreements_down_and_events_across(fake_index):
@@ -180,6 +182,19 @@ def test_a_citation_opens_its_article_at_the_paragraph_with_the_sentence_marked(
     }
     broken = structure_views(None, "The index is not loaded.")
     assert "The index is not loaded." in broken.events and broken.citations == {}
+
+
+def test_the_app_opens_a_citation_from_the_index_and_fills_the_tab_in_order(fake_index):
+    """The app keeps no citations in the page (the index may not be ready at layout time):
+    ``open_cited_html`` finds them in the index itself."""
+    views = structure_views(fake_index)
+    c = next(c for c in views.citations.values() if c.paragraph > 1)
+    expected = open_citation_html(fake_index, views.citations, c.passage_id)
+    assert open_cited_html(fake_index, c.passage_id) == expected
+    assert open_cited_html(None, c.passage_id, "Still indexing.") == notice_html(
+        "Still indexing.", "error"
+    )
+    assert views.tab_html == (views.plot + views.events, views.people, views.tracker)
 
 
 def test_empty_views_say_so():

@@ -56,3 +56,53 @@ def draw(data: dict[str, Any], path: str | os.PathLike) -> None:
         fig.savefig(path, dpi=110)
     finally:
         plt.close(fig)
+
+
+# The few per-kind metrics a reader of the web report compares, with their plain names:
+# did retrieval find the passage, does the answer hold the expected text, and are the
+# questions the articles cannot answer declined.
+GRID_METRICS: tuple[tuple[str, str], ...] = (
+    ("hit@5", "Passage found in the top 5"),
+    ("answer_containment", "Answer holds the expected text"),
+    ("refusal_recall", "Unanswerable ones declined"),
+)
+
+
+def draw_grid(
+    data: dict[str, Any],
+    path: str | os.PathLike,
+    metrics: tuple[tuple[str, str], ...] = GRID_METRICS,
+) -> None:
+    """Save a PNG of small multiples: one panel per metric, one labelled bar per kind (and
+    "all"), the value written at the bar's end; a metric undefined for a kind reads "n/a"."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    by_kind = dict(sorted((data.get("by_kind") or {}).items()))
+    groups = {"all questions": data["metrics"], **by_kind}
+    names = list(groups)
+    height = 1.2 + 0.32 * len(names)
+    fig, axes = plt.subplots(1, len(metrics), figsize=(3.6 * len(metrics), height), sharey=True)
+    axes = list(axes) if len(metrics) > 1 else [axes]
+    try:
+        ys = list(range(len(names)))[::-1]
+        for ax, (key, label) in zip(axes, metrics):
+            vals = [groups[n].get(key) for n in names]
+            colors = ["#1f2937" if n == "all questions" else "#2563eb" for n in names]
+            ax.barh(ys, [v or 0.0 for v in vals], color=colors, height=0.62)
+            for y, v in zip(ys, vals):
+                text = "n/a" if v is None else f"{v:.2f}"
+                ax.text((v or 0.0) + 0.02, y, text, va="center", fontsize=9, color="#111827")
+            ax.set_xlim(0, 1.18)
+            ax.set_xticks([0, 0.5, 1])
+            ax.set_title(f"{label}\n({key})", fontsize=10)
+            ax.grid(axis="x", alpha=0.3)
+            ax.tick_params(axis="y", length=0)
+        axes[0].set_yticks(ys)
+        axes[0].set_yticklabels(names, fontsize=9)
+        fig.tight_layout()
+        fig.savefig(path, dpi=110)
+    finally:
+        plt.close(fig)
