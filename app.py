@@ -128,8 +128,13 @@ def build_demo(startup: Startup, workdir: Path) -> Any:
         # Events and states sit outside gr.Tabs: a gr.State inside it renders as a phantom tab.
         chat_events(demo, chat, startup, workdir)
         documents_events(docs, startup)
-        evaluate_events(evaluation, startup, workdir, upload_root)
+        uploads = evaluate_events(evaluation, startup, workdir, upload_root)
         startup_events(demo, header, chat, docs, startup)
+
+        def end_session(request: gr.Request) -> None:  # the tab closed: its uploads go too
+            uploads.end_session(request.session_hash or "")
+
+        demo.unload(end_session)
     return demo
 
 
@@ -549,21 +554,33 @@ def evaluate_tab() -> EvalParts:
     return EvalParts(upload, run, eval_msg, report_file, summary, plot, rows)
 
 
-def evaluate_events(e: EvalParts, startup: Startup, workdir: Path, upload_root: str) -> None:
-    """Check an upload when it arrives; run it on the button (one evaluation at a time)."""
+def evaluate_events(
+    e: EvalParts, startup: Startup, workdir: Path, upload_root: str
+) -> Any:  # qa.ui.Uploads
+    """Check an upload when it arrives; run it on the button (one evaluation at a time).
+    Returns the registry of which session uploaded which file."""
     import gradio as gr
 
-    def check_file(path: str | None) -> tuple[str, Any]:
+    uploads = ui.Uploads(upload_root)
+
+    def check_file(path: str | None, request: gr.Request) -> tuple[str, Any]:
         if not path:
             return "", gr.skip()
+        session = request.session_hash or ""
+        if not uploads.claim(session, path):  # another session's file: refuse, never delete
+            return ui.warning_markdown(ui.NOT_YOUR_UPLOAD), None
         try:
             ui.check_upload(path)
         except ui.InputError as exc:
-            ui.discard_upload(path, upload_root)
+            uploads.remove(session, path)
             return ui.warning_markdown(str(exc)), None
         return "Ready: press **Run evaluation**.", gr.skip()
 
-    def evaluate(path: str | None, progress: gr.Progress = gr.Progress()) -> tuple:  # noqa: B008
+    def evaluate(
+        path: str | None,
+        request: gr.Request,
+        progress: gr.Progress = gr.Progress(),  # noqa: B008
+    ) -> tuple:
         progress(0, desc="Reading questions")
         result = ui.run_evaluation(
             startup.index,
@@ -574,6 +591,8 @@ def evaluate_events(e: EvalParts, startup: Startup, workdir: Path, upload_root: 
             progress=lambda done, total: progress((done, total), desc="Answering questions",
                                                   unit="questions"),
             keep_upload=True,  # the file stays in the box: run it again, or compare
+            owner=request.session_hash or "",
+            uploads=uploads,
         )  # fmt: skip
         return (result.message, result.summary, result.rows, result.plot, result.report)
 
@@ -586,6 +605,7 @@ def evaluate_events(e: EvalParts, startup: Startup, workdir: Path, upload_root: 
         concurrency_id="eval",
         api_visibility="private",
     )
+    return uploads
 
 
 def _eval_results() -> tuple[Any, Any, Any]:
@@ -696,6 +716,13 @@ def main(argv: list[str] | None = None) -> int:
         raise KeyboardInterrupt  # Gradio's serving loop closes the server on this
 
     signal.signal(signal.SIGTERM, stop)
+    from starlette.middleware import Middleware
+
+    guard = Middleware(
+        launch.RequestGuard,
+        loopback_only=launch.is_loopback(plan.host) and not plan.share,
+        max_upload_bytes=ui.MAX_UPLOAD_BYTES,
+    )
 
     early.stop()  # hand the port to Gradio; the starting page reloads itself onto the app
     try:
@@ -706,6 +733,7 @@ def main(argv: list[str] | None = None) -> int:
             auth=plan.auth,
             auth_message="Sign in to ask questions about the articles.",
             max_file_size=ui.MAX_UPLOAD_BYTES,
+            app_kwargs={"middleware": [guard]},  # before Gradio's routes do any work
             ssr_mode=False,
             show_error=False,
             quiet=False,

@@ -83,11 +83,13 @@ def load_index(index_dir: str | os.PathLike, **kwargs: Any) -> Index:
 def retrieve(question: str, k: int = 5) -> list[Passage]:
     """The ``k`` best passages for ``question`` from the default index, best first.
 
-    Raises ``ValueError`` for an empty question and ``QAError`` for fixable problems.
+    Raises ``ValueError`` for an empty question or a ``k`` that is not a whole number of at
+    least 1, and ``QAError`` for fixable problems.
     """
-    from qa.questions import check_question
+    from qa.questions import check_k, check_question
 
     check_question(question)  # reject bad input before any index is built
+    check_k(k)
     return load_default_index().retrieve(question, k)
 
 
@@ -96,9 +98,10 @@ def answer(question: str, history: list[dict] | None = None) -> Answer:
 
     ``history`` is Gradio's messages format: ``[{"role": "user", "content": "..."}, ...]``.
     """
-    from qa.questions import check_question
+    from qa.questions import check_history, check_question
 
-    check_question(question)
+    check_question(question)  # reject bad input before any index is built
+    check_history(history)
     return load_default_index().answer(question, history)
 
 
@@ -109,25 +112,19 @@ def evaluate(questions: Any, index: Index | None = None, k: int = 5, **kwargs: A
     return _evaluate(questions, index=index, k=k, **kwargs)
 
 
-def timeline(
-    date_from: str | None = None,
-    date_to: str | None = None,
-    person: str | None = None,
-    organisation: str | None = None,
-    agreement: str | None = None,
-    kind: str | None = None,
-) -> list[Event]:
+def timeline(*args: Any, **filters: Any) -> list[Event]:
     """Events (meetings, calls, visits, receptions, dialogues, talks) ordered by date.
 
-    Dates are ``YYYY``, ``YYYY-MM`` or ``YYYY-MM-DD`` (an event overlapping the range is kept);
+    The filters, positionally or by name, are ``date_from``, ``date_to``, ``person``,
+    ``organisation``, ``agreement`` and ``kind`` (``qa.structure_query.TimelineFilter``). Dates are ``YYYY``, ``YYYY-MM`` or ``YYYY-MM-DD`` (an event overlapping the range is kept);
     names match with or without diacritics, by surname or variant. Every filter given must hold.
     Raises a ``QAError`` (also a ``ValueError``) naming a bad argument and the fix.
     """
     from qa.structure_query import check_timeline_args
 
     # Check the arguments before the default index is opened (or built).
-    check_timeline_args(date_from, date_to, person, organisation, agreement, kind)
-    return load_default_index().timeline(date_from, date_to, person, organisation, agreement, kind)
+    check_timeline_args(*args, **filters)
+    return load_default_index().timeline(*args, **filters)
 
 
 def entities(kind: str | None = None, side: str | None = None) -> list[Entity]:

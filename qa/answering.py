@@ -8,6 +8,7 @@ index (computed at build time), so answering costs one query encoding plus arith
 from __future__ import annotations
 
 import math
+import os
 import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, replace
@@ -30,11 +31,12 @@ from qa.phrases import (
     KIND_LABELS,
     ShortAnswer,
     answer_kind,
+    lenient_short,
     named_in,
     sentence_entities,
     short_answer,
 )
-from qa.questions import check_question
+from qa.questions import MAX_QUESTION_CHARS, check_question
 from qa.render import answer_markdown, closest_markdown, declined_markdown, md_unescape
 from qa.text import entities
 from qa.types import Answer, Item, Passage, Short
@@ -61,7 +63,7 @@ _COUNT_RE = re.compile(
 )
 # An amount of money: a currency sign or word next to the number.
 _AMOUNT_RE = re.compile(
-    r"[£$€]\s?\d|\b\d[\d,.]*\s*(?:million|billion|m|bn)?\s*(?:pounds?|dollars?|euros?|USD|"
+    r"[£$€]\s?\d|\b\d[\d,.]{0,30}\s*(?:(?:million|billion|m|bn)\s*)?(?:pounds?|dollars?|euros?|USD|"
     r"GBP|VND|dong)\b|\b(?:USD|GBP|VND)\s?\d",
     re.IGNORECASE,
 )
@@ -632,6 +634,9 @@ class Selection:
 # the sentence that answers a constrained question often ranks second to fifth behind one
 # about a similar event.
 CHECK_RATIO = 0.6
+# A typing miss by the news-tuned patterns is weak evidence: a broader typing is tried
+# before a typed check fails (qa.phrases.lenient_short).
+LENIENT = frozenset(os.environ.get("QA_LENIENT", "when,how_many,amount").split(","))
 MAX_CHECKED = 12
 # A list collects items across sentences: its candidates reach further down (set by hand;
 # the sentences must still meet the question and add an item).
@@ -736,6 +741,10 @@ def check_candidates(
             found = found if found is not None and found.label == "NAME" else None
         if found is not None and not _fits(question, c.sentence, found):
             found = None
+        if found is None and kind in LENIENT:
+            found = lenient_short(query, c.sentence, kind)
+            if found is not None and not _fits(question, c.sentence, found):
+                found = None
         out.append(Check(c, missing, found, question))
     return out
 
@@ -826,6 +835,8 @@ def answer(
     """
     q = check_question(question)
     query, cited_docs = rewrite_query(q, history, index)
+    if len(query) > MAX_QUESTION_CHARS:  # history is context: it never makes a question too long
+        query, cited_docs = q, set()
     rewritten = query != q
     if passages is None:
         passages = index.retrieve(
@@ -1044,10 +1055,13 @@ def select_sentences(
 # to the lead (the old EXTRA_RATIO padding rule, now limited to the lead's own article and to
 # sentences that meet the whole question). Each article here reports one event, so a
 # sentence of another article is another event however similar (issue 11, item 3).
-# Sentences in a one-part answer: a typed question's short answer rests on the lead (and one
-# more that also gives the kind asked); an untyped one ("what did they agree") may need the
-# rest of the lead's account, as the old three-sentence answers gave it (SQuAD dev).
-SAME_EVENT_MAX = {True: 2, False: MAX_SENTENCES}
+# Sentences in a one-part answer: up to MAX_SENTENCES of the lead's article, typed questions
+# included. Measured on the SQuAD train excerpt (first 1,500 questions): two for a typed
+# question gave containment 0.768 and citation hit 0.845, three 0.783 and 0.859 (hard-dev
+# unchanged, dev cited 50 -> 51/57). They are the same event's sentences that meet the
+# whole question, so this is not padding (issue 11, item 3: never another article's).
+SAME_EVENT_RATIO = EXTRA_RATIO
+SAME_EVENT_MAX = {True: MAX_SENTENCES, False: MAX_SENTENCES}
 
 
 def _article_key(p: Passage) -> str:
@@ -1068,9 +1082,13 @@ def _same_event(
         if len(out) + 1 >= SAME_EVENT_MAX[bool(kind)]:
             break
         c = ck.candidate
-        if c is c0 or _article_key(passages[c.passage]) != article or not ck.passes(kind):
+        # The best-scoring sentence joins even without a phrase of the asked kind when it meets
+        # every constraint: the typing misses general text's answers. SQuAD train, first 1,500
+        # questions: containment 0.783 -> 0.800 (hard-dev cited 72 -> 73, dev 51 -> 50).
+        ok = ck.passes(kind) or (ck is checks[0] and not ck.unmet)
+        if c is c0 or _article_key(passages[c.passage]) != article or not ok:
             continue
-        if c.score >= EXTRA_RATIO * c0.score and c.semantic >= EXTRA_MIN_SEMANTIC:
+        if c.score >= SAME_EVENT_RATIO * c0.score and c.semantic >= EXTRA_MIN_SEMANTIC:
             out.append(c)
     return out
 

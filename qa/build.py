@@ -13,10 +13,12 @@ from __future__ import annotations
 import errno
 import json
 import logging
+import os
 import threading
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import Future
+from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field, fields, replace
 from functools import lru_cache
 from pathlib import Path
@@ -25,13 +27,28 @@ from typing import Any
 import numpy as np
 
 from qa.chunking import ChunkSettings, chunk_document, passage_sentences
-from qa.documents import METADATA_FILE, Skipped, corpus_files, iter_documents, no_documents_error
+from qa.documents import (
+    METADATA_FILE,
+    Skipped,
+    check_corpus_dir,
+    corpus_files,
+    iter_documents,
+    no_documents_error,
+)
 from qa.embedding import Encoder, encoder_backend, text_key
-from qa.errors import QAError
-from qa.fileio import file_sha256
+from qa.errors import IndexWriteError, QAError
+from qa.fileio import file_sha256, read_regular
 from qa.fusion import FusionSettings
 from qa.lexical import LexicalIndex
-from qa.store import VersionWriter, build_lock, check_space, current_version, write_jsonl
+from qa.safe_read import MAX_MANIFEST_BYTES, NPY_MAX_ROWS, npy_shape
+from qa.store import (
+    VersionWriter,
+    build_lock,
+    check_space,
+    current_version,
+    remove_dead_temps,
+    write_jsonl,
+)
 from qa.structure import STRUCTURE_FILE, Structure, extract, preload
 from qa.types import DocMeta, Document, Dropped, Paragraph, Passage
 
@@ -285,38 +302,43 @@ def embedding_text(passage: Passage, with_title: bool) -> str:
 
 
 def corpus_state(corpus_dir: Path) -> dict[str, dict[str, Any]]:
-    """Size and mtime of every candidate corpus file (and metadata.json), without reading them."""
+    """Size and mtime of every candidate corpus file (and metadata.json), without reading them.
+
+    Entries that cannot be stat'ed (vanished, loops) are left out rather than raising.
+    """
     state: dict[str, dict[str, Any]] = {}
-    root = corpus_dir.resolve()
+    # realpath, not Path.resolve(): on Python 3.11 resolve() raises RuntimeError on a loop.
+    root = Path(os.path.realpath(corpus_dir))
     for item in corpus_files(root):
         name = item.path if isinstance(item, Skipped) else item[0]
-        path = root / name
         try:
-            st = path.stat() if not path.is_symlink() else path.lstat()
-        except OSError:
+            st = os.lstat(root / name)
+        except (OSError, ValueError):
             continue
         state[name] = {"bytes": st.st_size, "mtime_ns": st.st_mtime_ns}
-    meta = root / METADATA_FILE
-    if meta.exists():
-        st = meta.stat()
+    try:
+        st = os.stat(root / METADATA_FILE)
+    except OSError:
+        pass
+    else:
         state[METADATA_FILE] = {"bytes": st.st_size, "mtime_ns": st.st_mtime_ns}
     return state
 
 
+def _digest(path: Path, root: Path) -> str:
+    """A corpus file's SHA-256; ``""`` when it is unreadable, not regular or outside ``root``
+    (staleness checks compare digests, they never crash on a hostile entry)."""
+    try:
+        if not Path(os.path.realpath(path)).is_relative_to(root):
+            return ""
+        return file_sha256(path)
+    except (OSError, ValueError):
+        return ""
+
+
 def _hash_state(corpus_dir: Path, state: dict[str, dict[str, Any]]) -> dict[str, dict[str, Any]]:
-    out = {}
-    for name, info in state.items():
-        path = corpus_dir / name
-        try:
-            digest = (
-                file_sha256(path)
-                if not path.is_symlink() or path.resolve().is_relative_to(corpus_dir.resolve())
-                else ""
-            )
-        except OSError:
-            digest = ""
-        out[name] = dict(info, sha256=digest)
-    return out
+    root = Path(os.path.realpath(corpus_dir))
+    return {name: dict(info, sha256=_digest(root / name, root)) for name, info in state.items()}
 
 
 def stale_reason(
@@ -336,8 +358,9 @@ def stale_reason(
     recorded_model = manifest["model"]["id"]
     if model_id is not None and model_id != recorded_model:
         return f"model changed ({recorded_model} -> {model_id})"
-    if same_folder and Path(manifest["corpus"]["dir"]) != corpus.resolve():
-        return f"corpus folder changed ({manifest['corpus']['dir']} -> {corpus.resolve()})"
+    real = Path(os.path.realpath(corpus))  # never raises on a symlink loop
+    if same_folder and Path(manifest["corpus"]["dir"]) != real:
+        return f"corpus folder changed ({manifest['corpus']['dir']} -> {real})"
     if not corpus.exists():
         return ""
     recorded = manifest["corpus"]["files"]
@@ -350,7 +373,8 @@ def stale_reason(
         old = recorded[name]
         if info["bytes"] == old["bytes"] and info["mtime_ns"] == old["mtime_ns"]:
             continue
-        if file_sha256(corpus / name) != old.get("sha256"):
+        root = Path(os.path.realpath(corpus))
+        if _digest(root / name, root) != old.get("sha256"):
             return f"{name} changed"
     return ""
 
@@ -496,17 +520,25 @@ def previous_cache(index_dir: Path, model_id: str) -> dict[str, np.ndarray]:
     if manifest.get("model", {}).get("id") != model_id:
         return {}
     cache: dict[str, np.ndarray] = {}
-    for vec_name, key_name in (
-        ("vectors.npy", "vector_keys.json"),
-        ("sentence_vectors.npy", "sentence_keys.json"),
-        ("title_vectors.npy", "title_keys.json"),
-    ):
-        vp, kp = folder / vec_name, folder / key_name
-        if vp.exists() and kp.exists():
-            vecs = np.load(vp, allow_pickle=False, mmap_mode="r")
-            keys = json.loads(kp.read_text(encoding="utf-8"))
-            for key, row in zip(keys, range(len(keys))):
-                cache[key] = vecs[row]
+    try:
+        for vec_name, key_name in (
+            ("vectors.npy", "vector_keys.json"),
+            ("sentence_vectors.npy", "sentence_keys.json"),
+            ("title_vectors.npy", "title_keys.json"),
+        ):
+            vp, kp = folder / vec_name, folder / key_name
+            if vp.exists() and kp.exists():
+                keys = json.loads(read_regular(kp, MAX_MANIFEST_BYTES).decode("utf-8"))
+                # The header must match the file's size before numpy maps it (a 4e12-row
+                # header in a 2 kB file is damage, not a cache).
+                npy_shape(vp, NPY_MAX_ROWS, manifest["model"]["dim"])
+                vecs = np.load(vp, allow_pickle=False, mmap_mode="r")
+                for key, row in zip(keys, range(len(keys))):
+                    cache[key] = vecs[row]
+    except (OSError, ValueError, TypeError, QAError) as exc:
+        # A version this build cannot reuse is rebuilt from scratch, never a reason to fail.
+        log.warning("index %s: previous vectors not reused (%s)", index_dir, exc)
+        return {}
     return cache
 
 
@@ -721,7 +753,7 @@ def make_manifest(
         "pipeline": PIPELINE_VERSION,
         "faiss": {"factory": factory, "metric": "inner_product"},
         "store": dict(store),
-        "corpus": {"dir": str(corpus.resolve()), "files": _hash_state(corpus.resolve(), state)},
+        "corpus": {"dir": os.path.realpath(corpus), "files": _hash_state(corpus, state)},
         "counts": {
             "documents": summary.documents,
             "paragraphs": summary.paragraphs,
@@ -735,17 +767,29 @@ def make_manifest(
     }
 
 
-def _write_error(index_path: Path, exc: OSError) -> QAError:
+def _write_error(index_path: Path, exc: OSError) -> IndexWriteError:
     # A full disk mid-write must read like every other fixable error, not a traceback.
     fix = (
         "free some space"
         if exc.errno in (errno.ENOSPC, errno.EDQUOT)
         else "make the folder writable"
     )
-    return QAError(
+    return IndexWriteError(
         f"Could not write the index to {str(index_path)!r} ({exc.strerror or exc}). "
         f"Fix: {fix} and rebuild; the current index is untouched."
     )
+
+
+@contextmanager
+def _locked(index_path: Path) -> Iterator[None]:
+    """The build lock, with the temp folders of killed builds removed; a folder that cannot be
+    written (read-only, full) is one ``QAError``, even when there is nothing to rebuild."""
+    try:
+        with build_lock(index_path):
+            remove_dead_temps(index_path)
+            yield
+    except OSError as exc:
+        raise _write_error(index_path, exc) from exc
 
 
 def build_version(
@@ -767,8 +811,9 @@ def build_version(
     """
     t0 = time.perf_counter()
     settings = settings.for_index(index_path)
-    state = corpus_state(corpus) if corpus.is_dir() else {}
-    with build_lock(index_path):
+    check_corpus_dir(corpus)  # before the lock: nothing is written for a bad --corpus
+    state = corpus_state(corpus)
+    with _locked(index_path):
         kept = None if force else unchanged(index_path, corpus, settings, encoder.model_id)
         if kept is not None:
             return replace(

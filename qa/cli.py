@@ -1,6 +1,8 @@
 """The ``qa`` command: thin wrappers that parse input, call the API and format the result.
 
 Every user-fixable error becomes one line on stderr and exit code 1, never a traceback.
+Everything printed goes through ``qa.render.echo`` (``terminal_safe``): document text and file
+names never reach the terminal as raw escape sequences.
 """
 
 from __future__ import annotations
@@ -15,6 +17,15 @@ from typing import Any
 from qa import cli_eval
 from qa.errors import QAError
 from qa.opening import BACKENDS, open_for, resolve_paths
+from qa.render import echo as out
+from qa.render import terminal_safe
+
+
+class _SafeFormatter(logging.Formatter):
+    """Log lines (which name corpus files) escaped like every other printed line."""
+
+    def format(self, record: logging.LogRecord) -> str:
+        return terminal_safe(super().format(record), one_line=True)
 
 
 def _paths(args: argparse.Namespace) -> tuple[Path, Path]:
@@ -32,10 +43,14 @@ def _open(args: argparse.Namespace):  # noqa: ANN202 - qa.index.Index
 
 def cmd_index(args: argparse.Namespace) -> int:
     """``qa index``: build the index and print its summary."""
+    from qa.documents import check_corpus_dir
     from qa.index import build_index
+    from qa.store import check_index_dir
 
     corpus, index = _paths(args)
-    print(f"indexing {corpus} -> {index}", file=sys.stderr)
+    check_corpus_dir(corpus)  # a bad --corpus or --index is one error line, before anything
+    check_index_dir(index)
+    out(f"indexing {corpus} -> {index}", err=True, one_line=True)
     idx = build_index(
         corpus, index, model=args.model, backend=args.backend, show_progress=True,
         passage_vectors=args.passage_vectors, force=args.force,
@@ -43,11 +58,11 @@ def cmd_index(args: argparse.Namespace) -> int:
     )  # fmt: skip
     summary = idx.summary
     if args.json:
-        print(json.dumps(summary.to_dict() if summary else {}, ensure_ascii=False, indent=1))
+        out(json.dumps(summary.to_dict() if summary else {}, ensure_ascii=False, indent=1))
     elif summary:
-        print(f"index: {index} (model {idx.model_id})")
+        out(f"index: {index} (model {idx.model_id})", one_line=True)
         for line in summary.lines():
-            print(line)
+            out(line, one_line=True)
     return 0
 
 
@@ -67,16 +82,16 @@ def cmd_search(args: argparse.Namespace) -> int:
     idx = _open(args)
     results = idx.retrieve(args.question, k=args.k)
     if args.json:
-        print(json.dumps([_passage_json(p, i) for i, p in enumerate(results, 1)],
-                         ensure_ascii=False, indent=1))  # fmt: skip
+        out(json.dumps([_passage_json(p, i) for i, p in enumerate(results, 1)],
+                       ensure_ascii=False, indent=1))  # fmt: skip
         return 0
     if not results:
-        print("no passages found")
+        out("no passages found")
     for i, p in enumerate(results, 1):
-        print(f"[{i}] {p.score:.3f}  {source_label(p)} ({p.doc_id})")
+        out(f"[{i}] {p.score:.3f}  {source_label(p)} ({p.doc_id})", one_line=True)
         for line in p.text.splitlines():
-            print("    " + line)
-        print()
+            out("    " + line, one_line=True)
+        out()
     return 0
 
 
@@ -93,18 +108,18 @@ def cmd_ask(args: argparse.Namespace) -> int:
             history.append({"role": "assistant", "content": idx.answer(turn, history[:-1]).text})
     ans = idx.answer(args.question, history or None, k=args.k)
     if args.json:
-        print(json.dumps(ans.to_dict(), ensure_ascii=False, indent=1))
+        out(json.dumps(ans.to_dict(), ensure_ascii=False, indent=1))
         return 0
     if ans.rewritten:
-        print(f"(searched for: {ans.query})")
+        out(f"(searched for: {ans.query})", one_line=True)
     if ans.path == "structure":
-        print(f"(answered from the extracted structure: {ans.route})")
-    print(ans.text)
+        out(f"(answered from the extracted structure: {ans.route})", one_line=True)
+    out(ans.text)
     return 0
 
 
 def _print_json(rows: list[dict[str, Any]]) -> None:
-    print(json.dumps(rows, ensure_ascii=False, indent=1))
+    out(json.dumps(rows, ensure_ascii=False, indent=1))
 
 
 def cmd_timeline(args: argparse.Namespace) -> int:
@@ -118,7 +133,7 @@ def cmd_timeline(args: argparse.Namespace) -> int:
     if args.json:
         _print_json(structure_json(events))
     else:
-        print(events_text(events))
+        out(events_text(events))
     return 0
 
 
@@ -132,7 +147,7 @@ def cmd_entities(args: argparse.Namespace) -> int:
     if args.json:
         _print_json(structure_json(found))
     else:
-        print(entities_text(found))
+        out(entities_text(found))
     return 0
 
 
@@ -145,7 +160,7 @@ def cmd_agreements(args: argparse.Namespace) -> int:
     if args.json:
         _print_json(structure_json(found))
     else:
-        print(agreements_text(found, idx.timeline()))
+        out(agreements_text(found, idx.timeline()))
     return 0
 
 
@@ -231,20 +246,18 @@ def main(argv: list[str] | None = None) -> int:
     """Entry point of the ``qa`` command."""
     parser = build_parser()
     args = parser.parse_args(argv)
+    handler = logging.StreamHandler()
+    handler.setFormatter(_SafeFormatter("%(levelname)s: %(message)s"))
     logging.basicConfig(
-        level=logging.DEBUG if args.verbose else logging.WARNING,
-        format="%(levelname)s: %(message)s",
+        level=logging.DEBUG if args.verbose else logging.WARNING, handlers=[handler]
     )
     try:
         return int(args.func(args) or 0)
-    except QAError as exc:
-        print(f"error: {exc}", file=sys.stderr)
-        return 1
-    except ValueError as exc:  # bad argument values (empty question, k < 1)
-        print(f"error: {exc}", file=sys.stderr)
+    except (QAError, ValueError) as exc:  # ValueError: bad argument values (k < 1, dates)
+        out(f"error: {exc}", err=True, one_line=True)
         return 1
     except KeyboardInterrupt:
-        print("interrupted", file=sys.stderr)
+        out("interrupted", err=True)
         return 130
 
 

@@ -11,6 +11,7 @@ from typing import Any
 
 from qa.errors import QAError
 from qa.opening import BACKENDS
+from qa.render import echo as out
 
 
 def add_parser(subparsers: Any) -> argparse.ArgumentParser:
@@ -55,7 +56,7 @@ def run(args: argparse.Namespace) -> int:
     try:
         return _run(args)
     except QAError as exc:
-        print(f"error: {exc}", file=sys.stderr)
+        out(f"error: {exc}", err=True, one_line=True)
         return 1
 
 
@@ -114,11 +115,11 @@ def _run(args: argparse.Namespace) -> int:
         if bar is not None:
             bar.close()
 
-    print(report.summary_table())
+    out(report.summary_table())
     if old is not None:
-        print()
-        print(f"compared with {args.compare}:")
-        print(compare(old, report))
+        out()
+        out(f"compared with {args.compare}:", one_line=True)
+        out(compare(old, report))
     written = report.write(
         json=getattr(args, "json", None),
         csv=getattr(args, "csv", None),
@@ -126,5 +127,5 @@ def _run(args: argparse.Namespace) -> int:
         plot=getattr(args, "plot", None),
     )
     for path in written:
-        print(f"wrote {path}", file=sys.stderr)
+        out(f"wrote {path}", err=True, one_line=True)
     return 0

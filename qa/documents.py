@@ -8,6 +8,7 @@ paragraph keeps its character offsets into the original decoded file.
 
 from __future__ import annotations
 
+import errno
 import hashlib
 import json
 import logging
@@ -15,14 +16,17 @@ import os
 import re
 import stat
 import unicodedata
+from collections import Counter
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, replace
 from datetime import date
 from html.parser import HTMLParser
+from itertools import chain
 from pathlib import Path
 
 from qa.dates import is_iso_date
 from qa.errors import CorpusError
+from qa.fileio import FileTooLargeError, NotRegularFileError, read_regular
 from qa.lexical import fold
 from qa.text import split_sentences
 from qa.types import DocMeta, Document, Dropped, Paragraph
@@ -34,6 +38,12 @@ HTML_SUFFIXES = {".html", ".htm"}
 SUFFIXES = TEXT_SUFFIXES | HTML_SUFFIXES
 METADATA_FILE = "metadata.json"
 MAX_FILE_BYTES = int(os.environ.get("QA_MAX_FILE_BYTES", 20 * 1024 * 1024))
+# metadata.json describes files, a few hundred bytes each: 16 MiB covers ~50k files.
+MAX_METADATA_BYTES = 16 * 1024 * 1024
+# Folder levels below the corpus root that are read. News corpora nest by outlet/year/month;
+# 32 is far past that and stops a hostile tree long before PATH_MAX or recursion limits.
+MAX_DEPTH = 32
+NOT_REGULAR = "not a regular file (FIFO, socket or device)"
 
 # Wire services and outlets whose names appear as signatures at the end of an article.
 OUTLETS = {"vna", "vns", "vov", "vov.vn", "vnexpress", "reuters", "ap", "afp", "bbc", "vnanet"}
@@ -72,41 +82,100 @@ class SourceFile:
 # --- reading files ---------------------------------------------------------------------------
 
 
+def _display_name(rel: str) -> str:
+    """``rel`` as valid UTF-8 text: undecodable bytes of a file name shown as ``\\xNN``."""
+    return os.fsencode(rel).decode("utf-8", "backslashreplace")
+
+
+def _refusal(path: str, root: Path) -> str:
+    """Why the corpus entry at ``path`` cannot be read as a document, or ``""`` if it can."""
+    try:
+        st = os.lstat(path)
+        if stat.S_ISLNK(st.st_mode):
+            try:
+                st = os.stat(path)
+            except OSError as exc:
+                if exc.errno == errno.ELOOP:
+                    return "symlink loop; not followed"
+                raise
+            # realpath, not Path.resolve(): on Python 3.11 resolve() raises RuntimeError on a
+            # loop, and the loop check above can race with a link being replaced.
+            target = Path(os.path.realpath(path))
+            if not target.is_relative_to(root):
+                return f"symlink to {target} points outside the corpus"
+    except OSError as exc:  # vanished since the listing, dangling symlink, no permission
+        return f"unreadable ({exc.strerror or exc})"
+    if stat.S_ISDIR(st.st_mode):
+        return "a folder, not a file"
+    if not stat.S_ISREG(st.st_mode):
+        return NOT_REGULAR
+    return ""
+
+
 def corpus_files(corpus_dir: Path) -> Iterator[tuple[str, Path] | Skipped]:
     """Yield ``(doc_id, path)`` for each indexable file, or ``Skipped`` for refused ones.
 
+    Never raises for what the corpus holds: symlink loops, dangling links, FIFOs, sockets,
+    devices, folders named ``*.txt``, files that vanish mid-walk, unreadable or too deep
+    folders and file names that are not UTF-8 all become ``Skipped`` with the reason.
     Symlinks that resolve outside the corpus folder are not followed: a corpus must not be
-    able to pull in ``/etc/passwd``.
+    able to pull in ``/etc/passwd``. Symlinked folders are not entered (no directory loops).
     """
-    root = corpus_dir.resolve()
-    for dirpath, dirnames, filenames in os.walk(root, followlinks=False):
-        dirnames[:] = sorted(d for d in dirnames if not d.startswith("."))
-        for name in sorted(filenames):
-            if name.startswith(".") or name == METADATA_FILE:
+    root = Path(os.path.realpath(corpus_dir))
+    # Depth-first, files of a folder before its sub-folders, names sorted: the same order as
+    # the ``os.walk`` this replaces (doc order decides passage order). An explicit stack, not
+    # recursion: Python 3.11's os.walk recursed and a deep tree raised RecursionError.
+    stack: list[tuple[str, int]] = [(str(root), 0)]
+    while stack:
+        folder, depth = stack.pop()
+        rel_folder = os.path.relpath(folder, root)
+        try:
+            with os.scandir(folder) as it:
+                entries = sorted(it, key=lambda e: e.name)
+        except OSError as exc:
+            yield Skipped(_display_name(rel_folder) + "/", f"folder unreadable ({exc.strerror})")
+            continue
+        subdirs: list[str] = []
+        for entry in entries:
+            name = entry.name
+            if name.startswith("."):
                 continue
-            path = Path(dirpath) / name
-            if path.suffix.lower() not in SUFFIXES:
+            try:
+                is_dir = entry.is_dir(follow_symlinks=False)
+            except OSError:
+                is_dir = False
+            rel = name if folder == str(root) else f"{Path(rel_folder).as_posix()}/{name}"
+            if is_dir:
+                if depth + 1 > MAX_DEPTH:
+                    yield Skipped(
+                        _display_name(rel) + "/",
+                        f"folder nested deeper than {MAX_DEPTH} levels; not read",
+                    )
+                else:
+                    subdirs.append(entry.path)
                 continue
-            rel = path.relative_to(root).as_posix()
-            if path.is_symlink():
-                target = path.resolve()
-                if not target.is_relative_to(root):
-                    yield Skipped(rel, f"symlink to {target} points outside the corpus")
-                    continue
-            yield rel, path
+            if name == METADATA_FILE or Path(name).suffix.lower() not in SUFFIXES:
+                continue
+            shown = _display_name(rel)
+            if shown != rel:
+                yield Skipped(shown, "file name is not valid UTF-8; rename the file")
+                continue
+            reason = _refusal(entry.path, root)
+            if reason:
+                yield Skipped(rel, reason)
+                continue
+            yield rel, Path(entry.path)
+        stack.extend((d, depth + 1) for d in reversed(subdirs))
 
 
 def read_source(doc_id: str, path: Path) -> SourceFile | Skipped:
     """Read and decode one file; refuse binary, empty, huge or unreadable files."""
     try:
-        st = path.stat()
-        if not stat.S_ISREG(st.st_mode):
-            return Skipped(doc_id, "not a regular file (FIFO, socket or device)")
-        size = st.st_size
-        if size > MAX_FILE_BYTES:
-            return Skipped(doc_id, f"{size:,} bytes is over the {MAX_FILE_BYTES:,}-byte limit")
-        with open(path, "rb") as fh:
-            raw = fh.read()
+        raw = read_regular(path, MAX_FILE_BYTES)
+    except NotRegularFileError as exc:
+        return Skipped(doc_id, "a folder, not a file" if "folder" in exc.strerror else NOT_REGULAR)
+    except FileTooLargeError as exc:
+        return Skipped(doc_id, exc.strerror)
     except OSError as exc:
         return Skipped(doc_id, f"unreadable ({exc.strerror or exc})")
     if not raw.strip():
@@ -201,11 +270,18 @@ def html_to_text(html: str) -> tuple[str, str]:
 def load_metadata(corpus_dir: Path) -> dict[str, dict]:
     """Read ``metadata.json`` (``{"files": {doc_id: {...}}}``) if the corpus has one."""
     path = corpus_dir / METADATA_FILE
-    if not path.exists():
+    if not os.path.lexists(path):
         return {}
     try:
-        data = json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, ValueError) as exc:
+        raw = read_regular(path, MAX_METADATA_BYTES)
+    except OSError as exc:
+        raise CorpusError(
+            f"{path} cannot be read ({exc.strerror or exc}). Fix: make it a readable JSON "
+            "file, or delete it to index without metadata."
+        ) from exc
+    try:
+        data = json.loads(raw.decode("utf-8"))
+    except ValueError as exc:
         raise CorpusError(
             f"{path} is not valid JSON ({exc}). Fix the file or delete it to index without metadata."
         ) from exc
@@ -246,8 +322,12 @@ _IMAGE = re.compile(
     r"^(?:\[?(?:img|image|photo|picture|ảnh|hình)\]?[\s_#:-]*\d*[\w.-]*|.{0,200}\b(?:picture|photo|image|ảnh)\s+\d+)$",
     re.IGNORECASE,
 )
+# Linear on any line (tests/test_hardening_regex.py): no two adjacent quantifiers can trade
+# the same characters ("photo\s*(?:by\s*)?:" not "photo\s*(?:by)?\s*:"), and repeats that
+# could restart at every "vna/" or "(photo:" of a hostile line are bounded.
 _CAPTION = re.compile(
-    r"\((?:photo|ảnh|source|image)\s*:[^)]*\)\s*$|\bphoto\s*(?:by)?\s*:|(?:vna|vns|vov)(?:/\w+)*\s+photo\b"
+    r"\((?:photo|ảnh|source|image)\s*:[^)]{0,500}\)\s*$|\bphoto\s*(?:by\s*)?:"
+    r"|(?:vna|vns|vov)(?:/\w+){0,8}\s+photo\b"
     r"|\bphoto\b[^.]{0,40}\|\s*$",
     re.IGNORECASE,
 )
@@ -256,7 +336,14 @@ _TIME = re.compile(r"\b\d{1,2}:\d{2}\b")
 # "HÀ NỘI — ", "VOV.VN - ": an upper-case place or outlet prefix before a dash.
 _LEAD_DATELINE = re.compile(r"^([A-ZÀ-Ỹ][A-ZÀ-Ỹ.]*(?:\s+[A-ZÀ-Ỹ][A-ZÀ-Ỹ.]*){0,3})\s+[—–-]\s+")
 # "... money laundering. — VNS": a trailing outlet signature after a dash.
-_TRAIL_SIGNATURE = re.compile(r"\s+[—–-]\s*([A-Z][A-Za-z.]{1,10})\s*$")
+# Starts only at the first space of a run: each run is scanned once, not once per space.
+_TRAIL_SIGNATURE = re.compile(r"(?<!\s)\s+[—–-]\s*([A-Z][A-Za-z.]{1,10})\s*$")
+
+
+# Two paragraphs whose word 3-gram sets overlap this much are one paragraph, lightly edited
+# (a re-posted copy with a changed word or two); 4/5 as integers for exact prefix bounds.
+NEAR_NUM, NEAR_DEN = 4, 5
+NEAR_DUPLICATE_JACCARD = NEAR_NUM / NEAR_DEN
 
 
 def _norm(text: str) -> str:
@@ -272,6 +359,62 @@ def _shingles(text: str, n: int = 3) -> set[tuple[str, ...]]:
 
 def _jaccard(a: set, b: set) -> float:
     return len(a & b) / len(a | b) if a and b else 0.0
+
+
+class NearDuplicates:
+    """Which paragraphs are near-duplicates (3-gram Jaccard >= 0.8) of one kept before them.
+
+    The same answer as comparing each paragraph with every kept one, in about linear time:
+    PPJoin (Xiao et al., "Efficient similarity joins for near duplicate detection", 2008).
+    Shingles are ordered rarest first; if J(x, y) >= t then the first ``|x| - ceil(t|x|) + 1``
+    shingles of x and the first ``|y| - ceil(t|y|) + 1`` of y share one (prefix filter), the
+    sizes are within a factor t (size filter), and the shingles after a shared one bound the
+    overlap (positional filter). Only pairs passing all three get the exact Jaccard. No false
+    negatives, unlike MinHash/LSH, so cleaning drops exactly what the quadratic scan dropped.
+    """
+
+    def __init__(self, shingle_sets: list[set]) -> None:
+        freq = Counter(chain.from_iterable(shingle_sets))  # counted in C
+        # Rarest first, ties by the shingle itself: one total order shared by every paragraph.
+        self._sets = [tuple(sorted(shs, key=lambda sh: (freq[sh], sh))) for shs in shingle_sets]
+        self._postings: dict[tuple, list[tuple[int, int]]] = {}
+
+    @staticmethod
+    def _prefix(n: int) -> int:
+        # n - ceil(t*n) + 1 with t = 4/5 in integers: float 0.8*n can round up past an integer.
+        return n - (NEAR_NUM * n + NEAR_DEN - 1) // NEAR_DEN + 1
+
+    def matches_kept(self, i: int) -> bool:
+        """Whether paragraph ``i`` is a near-duplicate of any paragraph kept so far."""
+        x = self._sets[i]
+        n = len(x)
+        overlap: dict[int, int] = {}  # kept paragraph -> shared prefix shingles; -1 = ruled out
+        for px, sh in enumerate(x[: self._prefix(n)]):
+            for j, py in self._postings.get(sh, ()):
+                a = overlap.get(j, 0)
+                if a < 0:
+                    continue
+                m = len(self._sets[j])
+                # J >= t  <=>  |x & y| >= t/(1+t) * (n + m); with t = 4/5 that is 4/9.
+                need = (NEAR_NUM * (n + m) + NEAR_NUM + NEAR_DEN - 1) // (NEAR_NUM + NEAR_DEN)
+                too_far = NEAR_DEN * m < NEAR_NUM * n or NEAR_NUM * m > NEAR_DEN * n
+                if too_far or a + 1 + min(n - px - 1, m - py - 1) < need:
+                    overlap[j] = -1
+                else:
+                    overlap[j] = a + 1
+        xs: set | None = None
+        for j, a in overlap.items():
+            if a > 0:
+                xs = xs if xs is not None else set(x)
+                if _jaccard(xs, set(self._sets[j])) >= NEAR_DUPLICATE_JACCARD:
+                    return True
+        return False
+
+    def keep(self, i: int) -> None:
+        """Record paragraph ``i`` as kept, so later paragraphs are compared with it."""
+        x = self._sets[i]
+        for pos, sh in enumerate(x[: self._prefix(len(x))]):
+            self._postings.setdefault(sh, []).append((i, pos))
 
 
 def split_paragraphs(text: str) -> list[tuple[int, int]]:
@@ -358,20 +501,19 @@ def _unique_paragraphs(
 ) -> list[Paragraph]:
     """Number the kept spans as paragraphs, dropping exact and near duplicates of earlier ones."""
     paragraphs: list[Paragraph] = []
+    contents = [unicodedata.normalize("NFC", text[s:e]) for s, e in kept]
+    near = NearDuplicates([_shingles(c) for c in contents])
     seen_exact: set[str] = set()
-    seen_shingles: list[set] = []
-    for s, e in kept:
-        content = unicodedata.normalize("NFC", text[s:e])
+    for i, ((s, e), content) in enumerate(zip(kept, contents, strict=True)):
         norm = _norm(content)
         if norm in seen_exact:
             drop("duplicate", s, e)
             continue
-        sh = _shingles(content)
-        if any(_jaccard(sh, other) >= 0.8 for other in seen_shingles):
+        if near.matches_kept(i):
             drop("near-duplicate", s, e)
             continue
         seen_exact.add(norm)
-        seen_shingles.append(sh)
+        near.keep(i)
         paragraphs.append(Paragraph(len(paragraphs) + 1, content, s, e))
     return paragraphs
 
@@ -494,13 +636,31 @@ class LoadedCorpus:
     warnings: tuple[str, ...]
 
 
+def check_corpus_dir(root: Path) -> None:
+    """Raise ``CorpusError`` unless ``root`` is a folder (checked before anything is written)."""
+    try:
+        st = os.stat(root)
+    except OSError as exc:
+        if exc.errno == errno.ELOOP:
+            raise CorpusError(
+                f"Corpus path {str(root)!r} is a symlink loop. Fix: pass --corpus a folder."
+            ) from exc
+        if exc.errno == errno.ENOENT:
+            raise CorpusError(
+                f"Corpus folder {str(root)!r} does not exist. Fix: pass --corpus DIR."
+            ) from exc
+        raise CorpusError(
+            f"Corpus path {str(root)!r} cannot be read ({exc.strerror or exc}). "
+            "Fix: pass --corpus a folder you can read."
+        ) from exc
+    if not stat.S_ISDIR(st.st_mode):
+        raise CorpusError(f"Corpus path {str(root)!r} is not a folder. Fix: pass a folder.")
+
+
 def iter_documents(corpus_dir: str | os.PathLike) -> Iterator[Document | Skipped]:
     """Stream cleaned documents (and ``Skipped`` notices) one file at a time."""
     root = Path(corpus_dir)
-    if not root.exists():
-        raise CorpusError(f"Corpus folder {str(root)!r} does not exist. Fix: pass --corpus DIR.")
-    if not root.is_dir():
-        raise CorpusError(f"Corpus path {str(root)!r} is not a folder. Fix: pass a folder.")
+    check_corpus_dir(root)
     metadata = load_metadata(root)
     for item in corpus_files(root):
         if isinstance(item, Skipped):

@@ -23,5 +23,9 @@ class IndexLockedError(IndexUnavailableError):
     """Another build holds the index lock."""
 
 
+class IndexWriteError(QAError):
+    """The index folder cannot be written (read-only, full); the current version is untouched."""
+
+
 class QuestionSetError(QAError):
     """An evaluation question file is malformed (names the line and the field)."""

@@ -29,12 +29,15 @@ from qa.build import (
     stale_reason,
 )
 from qa.chunking import ChunkSettings
+from qa.dates import is_iso_date
+from qa.documents import check_corpus_dir
 from qa.embedding import Encoder, backend_from_model_id, get_encoder
-from qa.errors import IndexCorruptError, IndexUnavailableError, QAError
+from qa.errors import IndexCorruptError, IndexUnavailableError, IndexWriteError, QAError
 from qa.fusion import FusionSettings, fuse
 from qa.lexical import LexicalIndex, fold, lookup, tokenize
-from qa.questions import MAX_QUESTION_CHARS, QuestionError, check_question
-from qa.store import current_version, read_jsonl
+from qa.questions import MAX_QUESTION_CHARS, QuestionError, check_history, check_k, check_question
+from qa.safe_read import npy_shape
+from qa.store import check_index_dir, current_version, pointed_version, read_jsonl
 from qa.store_protocol import EmbeddedStore, SearchFilter, SearchStore
 from qa.structure import Agreement, Entity, Event, Structure
 from qa.text import entities
@@ -65,6 +68,19 @@ DOC_DENSE_WEIGHT = 0.5
 DOC_LEXICAL_WEIGHT = 0.5
 # A bound on the distinct names collected for synonym checks in big corpora; names repeat heavily.
 MAX_CORPUS_NAMES = 20_000
+
+
+def check_date(value: object, field: str) -> str | None:
+    """A date filter as given (``None`` or ``""`` for none) if it is an ISO ``YYYY-MM-DD`` date;
+    else a ``QuestionError`` (a ValueError) naming the field."""
+    if value is None or value == "":
+        return None
+    if not isinstance(value, str) or not is_iso_date(value):
+        raise QuestionError(
+            f"{field} must be a date written YYYY-MM-DD (for example 2024-05-31), "
+            f"got {repr(value)[:40]}."
+        )
+    return value
 
 
 class Index:
@@ -259,8 +275,8 @@ class Index:
         list afterwards, so a filtered search still returns ``k`` passages when ``k`` match.
         """
         q = check_question(question)
-        if k < 1:
-            raise QuestionError(f"k must be at least 1, got {k}.")
+        k = check_k(k)
+        date_from, date_to = check_date(date_from, "date_from"), check_date(date_to, "date_to")
         flt = self._filter(doc_ids, date_from, date_to)
         qvec = self.embed_query(q)
         n_cand = min(len(self.passages), max(self.fusion.candidates, k * 4))
@@ -305,6 +321,10 @@ class Index:
         """
         from qa.routing import answer as _answer
 
+        check_question(question)
+        history = check_history(history)  # the shape, and long turns cut: context, not a question
+        if "k" in options:
+            options["k"] = check_k(options["k"])
         return _answer(self, question, history, **options)
 
     # --- the structure (events, entities, agreements extracted at build time) ---------------
@@ -316,19 +336,12 @@ class Index:
 
         return read_structure(self.path / self.manifest["version"], self.documents, self.path)
 
-    def timeline(
-        self,
-        date_from: str | None = None,
-        date_to: str | None = None,
-        person: str | None = None,
-        organisation: str | None = None,
-        agreement: str | None = None,
-        kind: str | None = None,
-    ) -> list[Event]:
-        """Events ordered by date, filtered; see ``qa.structure_query.timeline``."""
+    def timeline(self, *args: Any, **filters: Any) -> list[Event]:
+        """Events ordered by date, filtered by the fields of
+        ``qa.structure_query.TimelineFilter``; see ``qa.structure_query.timeline``."""
         from qa.structure_query import timeline
 
-        return timeline(self.structure, date_from, date_to, person, organisation, agreement, kind)
+        return timeline(self.structure, *args, **filters)
 
     def entities(self, kind: str | None = None, side: str | None = None) -> list[Entity]:
         """People, organisations and places (``kind`` person/org/place, ``side`` VN/UK)."""
@@ -426,7 +439,15 @@ def _build(
     preload_structure()
     encoder = encoder or get_encoder(model, backend)
     summary = build_version(corpus, index_path, encoder, build, **options)
-    return _read(index_path, encoder, summary=summary)
+    try:
+        return _read(index_path, encoder, summary=summary)
+    except IndexCorruptError as exc:
+        if summary.rebuilt:
+            raise
+        # "Nothing changed" trusted a version that cannot be read: replace it, never keep it.
+        log.warning("index %s cannot be read (%s); rebuilding it", index_path, exc)
+        summary = build_version(corpus, index_path, encoder, build, **{**options, "force": True})
+        return _read(index_path, encoder, summary=summary)
 
 
 def load_index(
@@ -444,7 +465,45 @@ def load_index(
     Never re-reads the corpus otherwise.
     """
     path = Path(index_dir)
+    try:
+        return _load_once(path, encoder, model, backend, check_stale, mmap)
+    except IndexCorruptError:
+        # A rebuild may have switched CURRENT (and cleaned up) while this reader was opening
+        # the version it named: the new one is complete, so read that once before giving up.
+        if not _moved_since(path):
+            raise
+        log.info("index %s changed while it was read; reading the new version", path)
+        return _load_once(path, encoder, model, backend, check_stale, mmap)
+
+
+def _current_or_moved(path: Path) -> tuple[Path, dict[str, Any]]:
+    """``current_version``, read once more if a rebuild switched ``CURRENT`` meanwhile."""
+    before = pointed_version(path)
+    try:
+        return current_version(path)
+    except IndexCorruptError:
+        if pointed_version(path) in ("", before):
+            raise
+        return current_version(path)
+
+
+def _moved_since(path: Path) -> bool:
+    """Whether ``CURRENT`` now names a different version than the last read in this thread."""
+    seen = getattr(_last_seen, "version", None)
+    return seen is not None and pointed_version(path) not in ("", seen)
+
+
+def _load_once(
+    path: Path,
+    encoder: Encoder | None,
+    model: str | None,
+    backend: str | None,
+    check_stale: bool,
+    mmap: bool,
+) -> Index:
+    _last_seen.version = pointed_version(path)
     folder, manifest = current_version(path)
+    _last_seen.version = folder.name
     if encoder is None:
         if model is None and backend is None:
             # Older manifests do not record the backend: fall back on the model id's suffix.
@@ -481,6 +540,7 @@ def _read(
         passages = [Passage.from_dict(d) for d in read_jsonl(folder / "passages.jsonl")]
         documents = [document_from_dict(d) for d in read_jsonl(folder / "documents.jsonl")]
         mode = "r" if mmap else None
+        _check_npy_headers(folder, manifest)
         vectors = np.load(folder / "vectors.npy", allow_pickle=False, mmap_mode=mode)
         svectors = np.load(folder / "sentence_vectors.npy", allow_pickle=False, mmap_mode=mode)
         offsets = np.load(folder / "sentence_offsets.npy", allow_pickle=False)
@@ -533,6 +593,28 @@ def _open_store(record: dict[str, Any], n: int) -> SearchStore | None:
     return open_store(record, n)
 
 
+# The version this thread last began to read: load_index retries once when CURRENT moved.
+_last_seen = threading.local()
+# A generous bound on any .npy's row count beyond the manifest's own counts (sentence offsets
+# have one row more than passages); npy_shape also requires the header to match the file size.
+_NPY_SLACK = 1
+
+
+def _check_npy_headers(folder: Path, manifest: dict[str, Any]) -> None:
+    """Refuse a ``.npy`` whose header claims more rows than the manifest counts (or than its
+    own size holds) before numpy maps it: a 4e12-row header made ``np.load`` fail deep."""
+    counts = manifest["counts"]
+    dim = manifest["model"]["dim"]
+    rows = {
+        "vectors.npy": (counts["passages"], dim),
+        "sentence_vectors.npy": (counts["sentences"], dim),
+        "sentence_offsets.npy": (counts["passages"] + _NPY_SLACK, None),
+    }
+    for name, (max_rows, max_cols) in rows.items():
+        if (folder / name).exists():
+            npy_shape(folder / name, max_rows, max_cols)
+
+
 def open_index(
     corpus_dir: str | os.PathLike = "corpus",
     index_dir: str | os.PathLike = "embeddings",
@@ -547,9 +629,13 @@ def open_index(
 
     ``progress(done, total)`` is called as texts are embedded (a first build, a rebuild)."""
     index_path = Path(index_dir)
+    corpus = Path(corpus_dir)
+    if os.path.lexists(corpus):  # a file or a symlink loop is one error, before any write
+        check_corpus_dir(corpus)
+    check_index_dir(index_path)
     enc = encoder or get_encoder(model, backend)
     try:
-        _, manifest = current_version(index_path)
+        _, manifest = _current_or_moved(index_path)
     except IndexCorruptError:
         raise
     except IndexUnavailableError:
@@ -557,10 +643,16 @@ def open_index(
         log.info("building the index of %s into %s", corpus_dir, index_dir)
         return build_index(corpus_dir, index_path, encoder=enc, show_progress=show_progress,
                            progress=progress)  # fmt: skip
-    corpus = Path(corpus_dir)
     reason = stale_reason(manifest, corpus, enc.model_id, same_folder=True)
     if reason:
         log.info("index %s is stale (%s); rebuilding", index_dir, reason)
-        return _build(corpus, index_path, BuildSettings.from_manifest(manifest), enc,
-                      show_progress=show_progress, progress=progress)  # fmt: skip
+        try:
+            return _build(corpus, index_path, BuildSettings.from_manifest(manifest), enc,
+                          show_progress=show_progress, progress=progress)  # fmt: skip
+        except IndexWriteError as exc:
+            # A read-only (or full) index folder still answers from what it holds.
+            log.warning(
+                "index %s is stale (%s) but cannot be rebuilt: the folder is read-only or full "
+                "(%s); searching the version that is there", index_dir, reason, exc.__cause__,
+            )  # fmt: skip
     return load_index(index_path, encoder=enc)

@@ -7,6 +7,7 @@ the evaluation package share one opener and one list of encoder backends without
 
 from __future__ import annotations
 
+import os
 import threading
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -32,7 +33,7 @@ def resolve_paths(corpus: str | None, index: str | None) -> tuple[Path, Path]:
     if corpus:
         corpus_dir = Path(corpus)
         if not index:
-            index_dir = corpus_dir.resolve().parent / "embeddings"
+            index_dir = Path(os.path.realpath(corpus_dir)).parent / "embeddings"
     if index:
         index_dir = Path(index)
     return corpus_dir, index_dir

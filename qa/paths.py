@@ -19,5 +19,5 @@ def default_paths() -> tuple[Path, Path]:
         repo = Path(__file__).resolve().parent.parent
         corpus = str(here if here.is_dir() or not (repo / "corpus").is_dir() else repo / "corpus")
     if index is None:
-        index = str(Path(corpus).resolve().parent / "embeddings")
+        index = str(Path(os.path.realpath(corpus)).parent / "embeddings")
     return Path(corpus), Path(index)

@@ -7,6 +7,7 @@ fallback and snippets all live here, once. A leaf module above ``qa.types``.
 from __future__ import annotations
 
 import re
+import sys
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import asdict
 from typing import TYPE_CHECKING, Any
@@ -28,6 +29,38 @@ SOURCES_HEADING = "**Sources**"
 RELATED_HEADING = "**Related passages** (they do not answer it):"
 SNIPPET_CHARS = 160  # a related passage's preview in a declined answer: about two lines
 RELATED_SHOWN = 3  # related passages listed under a declined answer
+# A quoted sentence is cut beyond this (with "…" and SHORTENED_NOTE). The longest sentence of
+# the seed articles is about 400 characters; a quote is meant to be read in the chat at once.
+MAX_QUOTE_CHARS = 500
+SHORTENED_NOTE = "(A long quoted sentence is shortened here; open its passage for the full text.)"
+
+
+# Characters a terminal acts on instead of showing: C0/C1 controls (ESC starts ``ESC[2J`` and
+# ``ESC]0;title BEL``; 0x9b is a one-byte CSI), DEL, the line/paragraph separators and the
+# bidirectional overrides that reorder what is shown. Each prints as a visible ``\uXXXX``.
+_TERMINAL_UNSAFE = [
+    *(c for c in range(0x20) if chr(c) not in "\n\t"),
+    *range(0x7F, 0xA0),
+    0x2028, 0x2029, *range(0x202A, 0x202F), *range(0x2066, 0x206A),
+]  # fmt: skip
+_TERMINAL_TABLE = {c: f"\\u{c:04x}" for c in _TERMINAL_UNSAFE}
+_ONE_LINE_TABLE = {**_TERMINAL_TABLE, ord("\n"): "\\n"}
+
+
+def terminal_safe(text: str, *, one_line: bool = False) -> str:
+    """``text`` with every character a terminal would act on written as ``\\uXXXX``.
+
+    Document text and file names reach the CLI's output; raw escape sequences could clear the
+    screen or retitle the window. With ``one_line`` newlines are escaped too (a file name
+    with a newline, or an error message, stays on its line). JSON text stays valid JSON.
+    """
+    return text.translate(_ONE_LINE_TABLE if one_line else _TERMINAL_TABLE)
+
+
+def echo(text: str = "", *, err: bool = False, one_line: bool = False) -> None:
+    """Print ``text`` through :func:`terminal_safe` (to stderr with ``err``): the CLI's one
+    print path."""
+    print(terminal_safe(text, one_line=one_line), file=sys.stderr if err else sys.stdout)
 
 
 def md_escape(text: str) -> str:
@@ -61,6 +94,19 @@ def source_line(n: int, p: Passage) -> str:
     return f"[{n}] {source_label(p, md_escape)}"
 
 
+def bounded_quote(sentence: str, limit: int = MAX_QUOTE_CHARS) -> str:
+    """``sentence`` if it has at most ``limit`` characters, else cut at the last clause mark
+    (, ; : or a dash) in the second half of the allowance, or else at the last space, with "…".
+    """
+    if len(sentence) <= limit:
+        return sentence
+    window = sentence[:limit]
+    at = max(window.rfind(mark) for mark in (", ", "; ", ": ", " – ", " — "))
+    if at < limit // 2:
+        at = window.rfind(" ")
+    return (window[:at] if at > 0 else window).rstrip(" ,;:–—") + " …"
+
+
 def answer_markdown(
     sentences: Sequence[str],
     supports: Sequence[Sequence[int]],
@@ -72,6 +118,7 @@ def answer_markdown(
 ) -> str:
     """An answer as Markdown: the short answer in bold or the list's items (each with its
     ``[n]``), then the quoted sentences as evidence with their ``[n]``, a note, the Sources."""
+    quotes = [bounded_quote(s) for s in sentences]
     lines: list[str] = []
     if items:
         lines += [f"- {md_escape(t)} [{n}]" for t, n in items] + [""]
@@ -79,10 +126,12 @@ def answer_markdown(
         lines += [f"**{md_escape(short[0])}** [{short[1]}]", ""]
     lines.append(
         " ".join(
-            f"{md_escape(s)} " + "".join(f"[{n}]" for n in nums)
-            for s, nums in zip(sentences, supports)
+            f"{md_escape(q)} " + "".join(f"[{n}]" for n in nums)
+            for q, nums in zip(quotes, supports)
         )
     )
+    if any(q != s for q, s in zip(quotes, sentences)):
+        lines += ["", SHORTENED_NOTE]
     if note:
         lines += ["", note]
     lines += ["", SOURCES_HEADING]

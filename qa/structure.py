@@ -1161,58 +1161,18 @@ class _Extractor:
                     pointer = main
             mentions = _triggers(s.text)
             dates = parse_dates(s.text, anchor, anchor_inf)
-            persons_all = self.sent_persons.get(id(s), [])
             touched: list[_EventDraft] = []
             touched_at: list[int] = []
             for i, (kind, ts, te, obj) in enumerate(mentions):
-                cstart = ts if i else 0
-                cend = mentions[i + 1][1] if i + 1 < len(mentions) else len(s.text)
-                # "National Assembly Chairman Vuong Dinh Hue's official visit": a possessor
-                # belongs to the event after it.
-                for a, b, _, _ in persons_all:
-                    nxt = mentions[i + 1][1] if i + 1 < len(mentions) else -1
-                    if nxt >= b and re.fullmatch(r"(?:['’]s?)?\s*(?:\w+\s+)?", s.text[b:nxt]):
-                        cend = min(cend, a)
-                    if (
-                        i
-                        and ts >= b
-                        and re.fullmatch(r"(?:['’]s?)?\s*(?:\w+\s+)?", s.text[b:ts])
-                        and a < cstart
-                    ):
-                        cstart = a
-                clause = (cstart, cend)
+                clause = _clause_bounds(s.text, mentions, i, self.sent_persons.get(id(s), []))
                 d = self._clause_date(dates, clause, ts)
                 name, nkey = _event_name(s.text, kind, ts, te)
-                persons = self._clause_persons(s, clause, ts, speakers=main is None)
-                if not persons and re.search(
-                    r"\b(?:his|her)\s+[a-z]+(?:\s+(?:at|in|to|of|on))?(?:\s+the)?\s*$",
-                    s.text[cstart:ts],
-                ):
-                    # "his attendance at the COP26 Conference": the person named last before.
-                    persons = self._antecedent(s, ts)
+                persons = self._mention_persons(s, clause, ts, main)
                 orgs = self._clause_orgs(s, clause, ts, te, persons)
                 place = self._place(s, kind, ts, te, obj, clause)
-                subject = s.text[: mentions[0][1]].rsplit(",", 1)[-1]
-                if (
-                    main is not None
-                    and re.search(r"\bdelegation\b", subject)
-                    and not any(self.people.get(k) and _person_side(k, r) == VN for k, r in persons)
-                ):
-                    persons = [p for p in main.persons if p not in persons] + persons
-                definite = re.search(
-                    r"\b(?:the|their|these|this|its)\s+(?:[\w-]+\s+){0,2}$",
-                    s.text[max(0, ts - 30) : ts],
-                ) is not None or s.text[ts:te].lower().startswith(("the ", "their "))
-                target = None
-                if nkey:
-                    target = next((x for x in drafts if x.name_key == nkey), None)
-                elif definite and not d.iso and not (kind == "visit" and place):
-                    # "the meeting" names any kind of encounter the article has reported.
-                    target = next(
-                        (x for x in reversed(drafts) if x.kind == kind or kind == "meeting"), None
-                    )
-                elif kind in ("working session", "visit") and place and not d.iso:
-                    target = next((x for x in drafts if x.kind == kind and x.place == place), None)
+                persons = self._with_delegation(s.text[: mentions[0][1]], persons, main)
+                definite = _is_definite(s.text, ts, te)
+                target = _match_draft(drafts, kind, nkey, definite, d, place)
                 if (
                     target is None
                     and definite
@@ -1234,48 +1194,13 @@ class _Extractor:
                             target.date = _Date(anchor, inferred=True)
                             target.date_own = True
                 else:
-                    if d.iso and (not target.date.iso or len(d.iso) > len(target.date.iso)):
-                        target.date = d
-                        target.date_own = True
-                    if place and not target.place:
-                        target.place = place
-                    if name and len(name) > len(target.name):
-                        target.name = name
-                if (
-                    d.relative
-                    and not d.iso
-                    and main is not None
-                    and main is not target
-                    and main.date.iso
-                ):
-                    # "on the same day": the day of the event the article reports.
-                    target.date = replace(main.date, inferred=True)
-                    target.date_own = True
-                if _FUTURE.search(s.text[max(0, ts - 60) : ts]) or (
-                    target.date.iso and anchor and target.date.iso[:7] > anchor[:7]
-                ):
-                    target.planned = True
-                for p in persons:
-                    if p[0] not in [x[0] for x in target.persons]:
-                        target.persons.append(p)
-                for o in orgs:
-                    if o not in target.orgs:
-                        target.orgs.append(o)
-                if s not in target.sents:
-                    target.sents.append(s)
+                    _merge_mention(target, d, place, name)
+                _note_mention(target, s, ts, d, main, anchor, persons, orgs)
                 touched.append(target)
                 touched_at.append(ts)
                 if (s.first_in_para and ts < 40) or target.main:
                     pointer = target
-            for j, t in enumerate(touched):
-                if not t.date.iso and not t.planned:
-                    earlier = para_touched + touched[:j]
-                    prev = next((x for x in reversed(earlier) if x is not t and x.date.iso), None)
-                    if prev is not None:
-                        # "his attendance at ..." right after a dated event: the same time.
-                        t.date = replace(prev.date, inferred=True)
-                    elif main is not None and t.kind in _SUB_EVENT_KINDS:
-                        t.date = replace(main.date, inferred=True)
+            _inherit_dates(touched, para_touched, main)
             para_touched.extend(t for t in touched if t not in para_touched)
             # A sentence opening with an event ("During the dialogue, ...") is about it; one that
             # names an event in passing is still about the paragraph's event.
@@ -1285,6 +1210,35 @@ class _Extractor:
                 about.sents.append(s)
             self._agreements(s, about)
         self.events.extend(drafts)
+
+    def _mention_persons(
+        self, s: _Sent, clause: tuple[int, int], ts: int, main: _EventDraft | None
+    ) -> list[tuple[str, tuple[str, ...]]]:
+        """The people named in the clause of the event mentioned at ``ts``."""
+        persons = self._clause_persons(s, clause, ts, speakers=main is None)
+        if not persons and re.search(
+            r"\b(?:his|her)\s+[a-z]+(?:\s+(?:at|in|to|of|on))?(?:\s+the)?\s*$",
+            s.text[clause[0] : ts],
+        ):
+            # "his attendance at the COP26 Conference": the person named last before.
+            persons = self._antecedent(s, ts)
+        return persons
+
+    def _with_delegation(
+        self,
+        before_first: str,
+        persons: list[tuple[str, tuple[str, ...]]],
+        main: _EventDraft | None,
+    ) -> list[tuple[str, tuple[str, ...]]]:
+        """A Vietnamese "delegation" as subject brings the main event's people along."""
+        subject = before_first.rsplit(",", 1)[-1]
+        if (
+            main is not None
+            and re.search(r"\bdelegation\b", subject)
+            and not any(self.people.get(k) and _person_side(k, r) == VN for k, r in persons)
+        ):
+            persons = [p for p in main.persons if p not in persons] + persons
+        return persons
 
     def _antecedent(self, s: _Sent, at: int) -> list[tuple[str, tuple[str, ...]]]:
         here = [p for p in self.sent_persons.get(id(s), []) if p[1] <= at and p[2] in self.people]
@@ -1440,6 +1394,109 @@ def _same_occasion(ev: _EventDraft, main: _EventDraft) -> bool:
     if not ev.date_own:
         return True
     return bool(ev.date.iso) and ev.date.iso == main.date.iso
+
+
+def _clause_bounds(
+    text: str,
+    mentions: list[tuple[str, int, int, str]],
+    i: int,
+    persons_all: list[tuple[int, int, str, tuple[str, ...]]],
+) -> tuple[int, int]:
+    """The stretch of a sentence that the ``i``-th event mention governs."""
+    ts = mentions[i][1]
+    cstart = ts if i else 0
+    cend = mentions[i + 1][1] if i + 1 < len(mentions) else len(text)
+    # "National Assembly Chairman Vuong Dinh Hue's official visit": a possessor
+    # belongs to the event after it.
+    for a, b, _, _ in persons_all:
+        nxt = mentions[i + 1][1] if i + 1 < len(mentions) else -1
+        if nxt >= b and re.fullmatch(r"(?:['’]s?)?\s*(?:\w+\s+)?", text[b:nxt]):
+            cend = min(cend, a)
+        if i and ts >= b and re.fullmatch(r"(?:['’]s?)?\s*(?:\w+\s+)?", text[b:ts]) and a < cstart:
+            cstart = a
+    return cstart, cend
+
+
+def _is_definite(text: str, ts: int, te: int) -> bool:
+    """Whether the mention refers back ("the talks", "their visit")."""
+    return re.search(
+        r"\b(?:the|their|these|this|its)\s+(?:[\w-]+\s+){0,2}$",
+        text[max(0, ts - 30) : ts],
+    ) is not None or text[ts:te].lower().startswith(("the ", "their "))
+
+
+def _match_draft(
+    drafts: list[_EventDraft],
+    kind: str,
+    nkey: str,
+    definite: bool,
+    d: _Date,
+    place: str,
+) -> _EventDraft | None:
+    """The event already drafted that a mention refers to, if any."""
+    if nkey:
+        return next((x for x in drafts if x.name_key == nkey), None)
+    if definite and not d.iso and not (kind == "visit" and place):
+        # "the meeting" names any kind of encounter the article has reported.
+        return next((x for x in reversed(drafts) if x.kind == kind or kind == "meeting"), None)
+    if kind in ("working session", "visit") and place and not d.iso:
+        return next((x for x in drafts if x.kind == kind and x.place == place), None)
+    return None
+
+
+def _merge_mention(target: _EventDraft, d: _Date, place: str, name: str) -> None:
+    """Fold a new mention's date, place and name into an event already drafted."""
+    if d.iso and (not target.date.iso or len(d.iso) > len(target.date.iso)):
+        target.date = d
+        target.date_own = True
+    if place and not target.place:
+        target.place = place
+    if name and len(name) > len(target.name):
+        target.name = name
+
+
+def _note_mention(
+    target: _EventDraft,
+    s: _Sent,
+    ts: int,
+    d: _Date,
+    main: _EventDraft | None,
+    anchor: str,
+    persons: list[tuple[str, tuple[str, ...]]],
+    orgs: list[str],
+) -> None:
+    """Record on ``target`` what one mention says: relative date, plans, people, sentence."""
+    if d.relative and not d.iso and main is not None and main is not target and main.date.iso:
+        # "on the same day": the day of the event the article reports.
+        target.date = replace(main.date, inferred=True)
+        target.date_own = True
+    if _FUTURE.search(s.text[max(0, ts - 60) : ts]) or (
+        target.date.iso and anchor and target.date.iso[:7] > anchor[:7]
+    ):
+        target.planned = True
+    for p in persons:
+        if p[0] not in [x[0] for x in target.persons]:
+            target.persons.append(p)
+    for o in orgs:
+        if o not in target.orgs:
+            target.orgs.append(o)
+    if s not in target.sents:
+        target.sents.append(s)
+
+
+def _inherit_dates(
+    touched: list[_EventDraft], para_touched: list[_EventDraft], main: _EventDraft | None
+) -> None:
+    """Give undated events in a sentence the date of the dated event just before them."""
+    for j, t in enumerate(touched):
+        if not t.date.iso and not t.planned:
+            earlier = para_touched + touched[:j]
+            prev = next((x for x in reversed(earlier) if x is not t and x.date.iso), None)
+            if prev is not None:
+                # "his attendance at ..." right after a dated event: the same time.
+                t.date = replace(prev.date, inferred=True)
+            elif main is not None and t.kind in _SUB_EVENT_KINDS:
+                t.date = replace(main.date, inferred=True)
 
 
 def _triggers(text: str) -> list[tuple[str, int, int, str]]:
@@ -1643,6 +1700,15 @@ def extract(documents: Sequence[Document], *, ner: bool = True) -> Structure:
     return Structure(events, entities, agreements)
 
 
+def _entity(
+    kind: str, key: str, name: str, side: str, variants: Iterable[str], mentions: Iterable[Citation]
+) -> Entity:
+    """An entity of ``kind`` whose id hashes its cluster key."""
+    return Entity(
+        content_hash(kind, key), name, kind, side, tuple(sorted(variants)), (), _dedupe(mentions)
+    )
+
+
 def _people_entities(ex: _Extractor) -> list[Entity]:
     out = []
     for key, c in sorted(ex.people.items()):
@@ -1664,17 +1730,7 @@ def _people_entities(ex: _Extractor) -> list[Entity]:
             for r in roles
         ]
         side = _person_side(name, roles_flat) or _side_nearby(ex, key)
-        out.append(
-            Entity(
-                content_hash("person", key),
-                name,
-                "person",
-                side,
-                tuple(sorted(variants)),
-                (),
-                _dedupe(c.mentions),
-            )
-        )
+        out.append(_entity("person", key, name, side, variants, c.mentions))
     return out
 
 
@@ -1716,17 +1772,7 @@ def _org_entities(ex: _Extractor) -> list[Entity]:
         side = c.sides.most_common(1)[0][0] if c.sides else _side_of(name)
         if not side and any(_side_of(v) for v in c.variants):
             side = next(_side_of(v) for v in sorted(c.variants) if _side_of(v))
-        out.append(
-            Entity(
-                content_hash("org", c.key),
-                name,
-                "org",
-                side,
-                tuple(sorted(c.variants)),
-                (),
-                _dedupe(c.mentions),
-            )
-        )
+        out.append(_entity("org", c.key, name, side, c.variants, c.mentions))
     return out
 
 
@@ -1740,17 +1786,7 @@ def _place_entities(ex: _Extractor) -> list[Entity]:
     for key, c in sorted(ex.places.items()):
         name = max(c.names, key=lambda n: (c.names[n], n))
         side = _side_of(name)
-        out.append(
-            Entity(
-                content_hash("place", key),
-                name,
-                "place",
-                side,
-                tuple(sorted(c.variants)),
-                (),
-                _dedupe(c.mentions),
-            )
-        )
+        out.append(_entity("place", key, name, side, c.variants, c.mentions))
     return out
 
 
@@ -1793,10 +1829,19 @@ def _merge_drafts(drafts: list[_EventDraft], ex: _Extractor) -> list[_EventDraft
 def _agreement_entities(
     ex: _Extractor, drafts: list[_EventDraft]
 ) -> tuple[tuple[Agreement, ...], dict[int, list[AgreementRef]]]:
-    # Cluster mentions: same kind and overlapping topic words; a bare name ("a Joint Statement")
-    # joins the one agreement of that kind its document names.
+    clusters = _agreement_clusters(ex.agreement_mentions)
+    refs: dict[int, list[AgreementRef]] = defaultdict(list)
+    draft_ids = {id(d): _draft_id(d) for d in drafts}
+    agreements = [_agreement_of(c, ex, drafts, draft_ids, refs) for c in clusters]
+    agreements.sort(key=lambda a: (a.kind, fold(a.name)))
+    return tuple(agreements), refs
+
+
+def _agreement_clusters(mentions: Iterable[tuple]) -> list[dict]:
+    """Cluster mentions: same kind and overlapping topic words; a bare name ("a Joint
+    Statement") joins the one agreement of that kind its document names."""
     clusters: list[dict] = []
-    for key, kind, surface, s, event, status, by in ex.agreement_mentions:
+    for key, kind, surface, s, event, status, by in mentions:
         target = None
         for c in clusters:
             if c["kind"] != kind:
@@ -1832,46 +1877,45 @@ def _agreement_entities(
         target["surfaces"][surface] += 1
         target["mentions"].append((s, event, status, by))
         target["docs"].add(s.doc.doc_id)
-    agreements = []
-    refs: dict[int, list[AgreementRef]] = defaultdict(list)
-    draft_ids = {id(d): _draft_id(d) for d in drafts}
-    merged_of: dict[int, _EventDraft] = {}
-    for d in drafts:
-        for s in d.sents:
-            merged_of.setdefault(id(s), d)
-    for c in clusters:
-        name = _agreement_name(c)
-        aid = content_hash("agreement", c["kind"], " ".join(sorted(c["key"])), name)
-        per_event: dict[str, list] = defaultdict(list)
-        signed = ""
-        for s, event, status, by in c["mentions"]:
-            m = re.search(r"signed in ([A-Z][a-z]+,? \d{4}|\d{4})", s.text)
-            if m:
-                ds = parse_dates("in " + m.group(1), s.doc.meta.date)
-                signed = ds[0][2].iso if ds else signed
-            ev = _resolve_event(event, drafts)
-            eid = draft_ids.get(id(ev), "") if ev else ""
-            per_event[eid].append((status, by, s))
-        evs = []
-        for eid, items in sorted(per_event.items()):
-            status = min((x[0] for x in items), key=lambda x: _STATUS_RANK[x])
-            by = next((x[1] for x in items if x[1] and x[0] == status), "")
-            by_name = _display(by, ex)
-            cites = _dedupe(x[2].cite() for x in items)
-            evs.append(AgreementEvent(eid, status, by_name, cites))
-            if eid:
-                refs[eid].append(AgreementRef(aid, name, status, by_name))
-        if (
-            any(x[0] == "signed" for x in (i for items in per_event.values() for i in items))
-            and not signed
-        ):
-            signed = next((e for e in (_draft_date(per_event, drafts, draft_ids)) if e), "")
-        cites = _dedupe(s.cite() for s, _, _, _ in c["mentions"])
-        agreements.append(
-            Agreement(aid, name, c["kind"], tuple(sorted(c["surfaces"])), signed, tuple(evs), cites)
-        )
-    agreements.sort(key=lambda a: (a.kind, fold(a.name)))
-    return tuple(agreements), refs
+    return clusters
+
+
+def _agreement_of(
+    c: dict,
+    ex: _Extractor,
+    drafts: list[_EventDraft],
+    draft_ids: dict[int, str],
+    refs: dict[int, list[AgreementRef]],
+) -> Agreement:
+    """One cluster of mentions as an agreement; its events' references go into ``refs``."""
+    name = _agreement_name(c)
+    aid = content_hash("agreement", c["kind"], " ".join(sorted(c["key"])), name)
+    per_event: dict[str, list] = defaultdict(list)
+    signed = ""
+    for s, event, status, by in c["mentions"]:
+        m = re.search(r"signed in ([A-Z][a-z]+,? \d{4}|\d{4})", s.text)
+        if m:
+            ds = parse_dates("in " + m.group(1), s.doc.meta.date)
+            signed = ds[0][2].iso if ds else signed
+        ev = _resolve_event(event, drafts)
+        eid = draft_ids.get(id(ev), "") if ev else ""
+        per_event[eid].append((status, by, s))
+    evs = []
+    for eid, items in sorted(per_event.items()):
+        status = min((x[0] for x in items), key=lambda x: _STATUS_RANK[x])
+        by = next((x[1] for x in items if x[1] and x[0] == status), "")
+        by_name = _display(by, ex)
+        cites = _dedupe(x[2].cite() for x in items)
+        evs.append(AgreementEvent(eid, status, by_name, cites))
+        if eid:
+            refs[eid].append(AgreementRef(aid, name, status, by_name))
+    if (
+        any(x[0] == "signed" for x in (i for items in per_event.values() for i in items))
+        and not signed
+    ):
+        signed = next((e for e in (_draft_date(per_event, drafts, draft_ids)) if e), "")
+    cites = _dedupe(s.cite() for s, _, _, _ in c["mentions"])
+    return Agreement(aid, name, c["kind"], tuple(sorted(c["surfaces"])), signed, tuple(evs), cites)
 
 
 def _draft_date(per_event: dict, drafts: list[_EventDraft], ids: dict[int, str]) -> list[str]:

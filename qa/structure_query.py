@@ -16,8 +16,10 @@ import difflib
 import logging
 import re
 from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
+from typing import Any
 
 from qa.errors import IndexCorruptError, QAError
 from qa.lexical import fold
@@ -197,27 +199,48 @@ def _event_bounds(e: Event) -> tuple[str, str] | None:
     return lo, hi
 
 
+@dataclass(frozen=True)
+class TimelineFilter:
+    """The filters of a timeline query, as the caller gave them; the one place they are named.
+
+    ``qa.timeline``, ``Index.timeline`` and :func:`timeline` take these fields, positionally or
+    by name, and check them once, through :meth:`checked`.
+    """
+
+    date_from: str | None = None
+    date_to: str | None = None
+    person: str | None = None
+    organisation: str | None = None
+    agreement: str | None = None
+    kind: str | None = None
+
+    def checked(
+        self,
+    ) -> tuple[tuple[str, str] | None, tuple[str, str] | None, str | None, str | None,
+               str | None, str | None]:  # fmt: skip
+        """The filters checked and normalised: ``(from bounds, to bounds, person, organisation,
+        agreement, kind)``; raises ``StructureQueryError`` naming a bad one."""
+        lo = date_bounds(self.date_from, "date_from")
+        hi = date_bounds(self.date_to, "date_to")
+        if lo and hi and lo[0] > hi[1]:
+            raise StructureQueryError(
+                f"date_from {self.date_from!r} is after date_to {self.date_to!r}. Fix: swap them."
+            )
+        return (
+            lo, hi, _text_arg(self.person, "person"),
+            _text_arg(self.organisation, "organisation"), _text_arg(self.agreement, "agreement"),
+            _choice(self.kind, "event kind", KINDS, _EVENT_ALIASES),
+        )  # fmt: skip
+
+
 def check_timeline_args(
-    date_from: str | None = None,
-    date_to: str | None = None,
-    person: str | None = None,
-    organisation: str | None = None,
-    agreement: str | None = None,
-    kind: str | None = None,
+    *args: Any, **filters: Any
 ) -> tuple[tuple[str, str] | None, tuple[str, str] | None, str | None, str | None, str | None,
            str | None]:  # fmt: skip
-    """:func:`timeline`'s arguments checked and normalised: ``(from bounds, to bounds, person,
-    organisation, agreement, kind)``; raises ``StructureQueryError`` naming a bad one."""
-    lo = date_bounds(date_from, "date_from")
-    hi = date_bounds(date_to, "date_to")
-    if lo and hi and lo[0] > hi[1]:
-        raise StructureQueryError(
-            f"date_from {date_from!r} is after date_to {date_to!r}. Fix: swap them."
-        )
-    return (
-        lo, hi, _text_arg(person, "person"), _text_arg(organisation, "organisation"),
-        _text_arg(agreement, "agreement"), _choice(kind, "event kind", KINDS, _EVENT_ALIASES),
-    )  # fmt: skip
+    """:func:`timeline`'s arguments (the fields of :class:`TimelineFilter`) checked and
+    normalised: ``(from bounds, to bounds, person, organisation, agreement, kind)``; raises
+    ``StructureQueryError`` naming a bad one."""
+    return TimelineFilter(*args, **filters).checked()
 
 
 def check_entity_args(
@@ -230,24 +253,15 @@ def check_entity_args(
     )
 
 
-def timeline(
-    structure: Structure,
-    date_from: str | None = None,
-    date_to: str | None = None,
-    person: str | None = None,
-    organisation: str | None = None,
-    agreement: str | None = None,
-    kind: str | None = None,
-) -> list[Event]:
-    """Events ordered by date (undated last), filtered; every filter given must hold.
+def timeline(structure: Structure, *args: Any, **filters: Any) -> list[Event]:
+    """Events ordered by date (undated last), filtered by the fields of :class:`TimelineFilter`
+    (positionally or by name); every filter given must hold.
 
     A date range keeps events that overlap it ("2023-09" keeps an event of 2023-09-16 and one
     dated only "2023"); undated events are left out of any date range. A name nobody in the
     structure bears matches no event (an empty list, not an error).
     """
-    lo, hi, person, organisation, agreement, kind = check_timeline_args(
-        date_from, date_to, person, organisation, agreement, kind
-    )
+    lo, hi, person, organisation, agreement, kind = check_timeline_args(*args, **filters)
     events = list(structure.events)
     if lo or hi:
         events = [e for e in events if _in_range(e, lo[0] if lo else "", hi[1] if hi else "")]

@@ -15,6 +15,7 @@ import html
 import logging
 import os
 import re
+import threading
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -32,6 +33,7 @@ if TYPE_CHECKING:
 log = logging.getLogger("qa.app")
 
 MAX_UPLOAD_BYTES = 5 * 1024 * 1024
+NOT_YOUR_UPLOAD = "That file is not an upload of this session (or it was removed). Upload it again."
 MAX_EVAL_QUESTIONS = 1000  # ~1 s each on 2 cores: keeps one upload under ~20 minutes
 UPLOAD_SUFFIXES = (".jsonl", ".json")
 
@@ -714,6 +716,75 @@ def discard_upload(path: str | os.PathLike | None, root: str | os.PathLike) -> N
         log.warning("could not remove uploaded file %s", p)
 
 
+# Question files a session keeps at once: the one it is about to run and one or two it
+# replaced; an older one is deleted when a newer one arrives.
+MAX_UPLOADS_PER_SESSION = 3
+
+
+class Uploads:
+    """Which session uploaded which file: only that session may evaluate or delete it.
+
+    The Evaluate tab's events are callable through ``/gradio_api/queue/join`` with any path
+    under Gradio's upload folder, so a path sent by a client proves nothing. A session owns a
+    file it names first, right after its own upload (the browser sends the upload event at
+    once); a path another session owns is refused and never deleted.
+    """
+
+    def __init__(self, root: str | os.PathLike, per_session: int = MAX_UPLOADS_PER_SESSION):
+        self.root = Path(root)
+        self.per_session = per_session
+        self._owner: dict[Path, str] = {}
+        self._lock = threading.Lock()
+
+    def _key(self, path: str | os.PathLike) -> Path | None:
+        p = Path(os.path.realpath(path))
+        base = Path(os.path.realpath(self.root))
+        return p if p.is_relative_to(base) and p != base else None
+
+    def claim(self, session: str, path: str | os.PathLike) -> bool:
+        """Record ``path`` as ``session``'s; False when another session owns it (or it lies
+        outside the upload folder). Beyond ``per_session`` files the oldest is deleted."""
+        key = self._key(path)
+        if key is None or not session:
+            return False
+        with self._lock:
+            owner = self._owner.get(key)
+            if owner is not None:
+                return owner == session
+            mine = [p for p, s in self._owner.items() if s == session]
+            evicted = mine[: max(0, len(mine) + 1 - self.per_session)]
+            for old in evicted:
+                del self._owner[old]
+            self._owner[key] = session
+        for old in evicted:
+            discard_upload(old, self.root)
+        return True
+
+    def owns(self, session: str, path: str | os.PathLike | None) -> bool:
+        """Whether ``session`` uploaded ``path`` (and it has not been removed since)."""
+        key = self._key(path) if path else None
+        with self._lock:
+            return key is not None and bool(session) and self._owner.get(key) == session
+
+    def remove(self, session: str, path: str | os.PathLike | None) -> None:
+        """Delete ``path`` if ``session`` owns it, and forget it; another's file is left alone."""
+        key = self._key(path) if path else None
+        with self._lock:
+            if key is None or self._owner.get(key) != session:
+                return
+            del self._owner[key]
+        discard_upload(key, self.root)
+
+    def end_session(self, session: str) -> None:
+        """Delete every file ``session`` still owns (its tab was closed)."""
+        with self._lock:
+            mine = [p for p, s in self._owner.items() if s == session]
+            for p in mine:
+                del self._owner[p]
+        for p in mine:
+            discard_upload(p, self.root)
+
+
 # What each metric key means, in the words of the summary table (the key itself stays in
 # the table's last column and in the JSON report).
 METRIC_LABELS = {
@@ -806,10 +877,17 @@ def run_evaluation(
     limit: int = MAX_EVAL_QUESTIONS,
     startup_error: str = "",
     keep_upload: bool = False,
+    owner: str | None = None,
+    uploads: Uploads | None = None,
 ) -> EvalResult:
     """Evaluate an uploaded question file against ``index``; write the JSON report and plot
     into ``workdir``. The upload is deleted whatever happens, except that ``keep_upload``
-    keeps a file that was run (so the run can be repeated; Gradio's cache expiry removes it)."""
+    keeps a file that was run (so the run can be repeated; Gradio's cache expiry removes it).
+
+    With ``uploads``, only a file the session ``owner`` uploaded is read (or deleted); a kept
+    one stays that session's until a newer upload replaces it or the session ends."""
+    if uploads is not None and not uploads.owns(owner or "", path):
+        return EvalResult(warning_markdown(NOT_YOUR_UPLOAD), [], [])
     ran = False
     try:
         if index is None:
@@ -830,7 +908,11 @@ def run_evaluation(
         msg = f"Evaluation failed ({type(exc).__name__}). The details are in the server log."
         return EvalResult(warning_markdown(msg), [], [])
     finally:
-        if not (keep_upload and ran):
+        if keep_upload and ran:
+            pass  # kept for another run; still owned, so nobody else can read or delete it
+        elif uploads is not None:
+            uploads.remove(owner or "", path)
+        else:
             discard_upload(path, upload_root)
     out = Path(workdir)
     out.mkdir(parents=True, exist_ok=True)

@@ -414,3 +414,32 @@ def test_elliptical_follow_up_moves_to_the_new_topic(fake_index, open_gate):
     # The passages of the cited article on training come first.
     assert "training" in ans.passages[0].text.lower()
     assert ans.passages[0].doc_id == first.citations[0].doc_id
+
+
+@pytest.mark.parametrize(
+    ("question", "sentence", "kind", "expected"),
+    [
+        (
+            "When did the Normans arrive?",
+            "The Normans arrived in Roman times.",
+            "when",
+            "Roman times",
+        ),
+        ("When was it built?", "It was built in the 19th century.", "when", "19th century"),
+        ("When did she rise to fame?", "She rose to fame in the late 1990s.", "when", "late 1990s"),
+        ("How many countries?", "It reached number one in five countries.", "how_many", "five"),
+        ("When did he arrive?", "He arrived with his family.", "when", None),
+        ("How many sides met?", "The sides met in Hanoi.", "how_many", None),
+    ],
+)
+def test_lenient_short_types_general_text(
+    question: str, sentence: str, kind: str, expected: str | None
+) -> None:
+    """The broad typing tried before a typed check fails: eras, centuries, decades, number
+    words; nothing when the sentence has no phrase of the kind (issue 11)."""
+    from qa.phrases import lenient_short
+
+    found = lenient_short(question, sentence, kind)
+    assert (found.text if found else None) == expected
+    if found:
+        assert sentence[found.start : found.end] == found.text

@@ -32,10 +32,11 @@ def test_dev_retrieval_levels(dev_report):
 
 def test_dev_answer_levels(dev_report):
     m = dev_report.metrics
-    # Measured 0.912 / 0.800 / 0.035 (52 of 57 answered with the gold, 12 of 15 declined,
-    # 2 of 57 declined) with issue 11's short answers, checks and no padding (docs/quality.md);
-    # floors allow one question to flip.
+    # Measured 0.912 / 0.877 / 0.800 / 0.035 (52 of 57 answered with the gold, citation hit,
+    # 12 of 15 declined, 2 of 57 declined) with issue 11's short answers, checks, broad typing
+    # and same-article sentences (docs/quality.md); floors allow one question to flip.
     assert m["answer_containment"] >= 0.89
+    assert m["citation_hit"] >= 0.859
     assert m["refusal_recall"] >= 0.73
     assert m["false_refusal_rate"] <= 0.053
 
@@ -49,10 +50,11 @@ def hard_dev_report(real_index):
 
 def test_hard_dev_answer_levels(hard_dev_report):
     m = hard_dev_report.metrics
-    # Measured 0.866 / 0.640 / 0.037 (71 of 82, 16 of 25 declined, 3 of 82 declined; issue 11,
-    # docs/quality.md); floors allow one question to flip. hard-heldback.jsonl is never
-    # asserted on here (it is measured, not tuned on).
+    # Measured 0.866 / 0.915 / 0.640 / 0.037 (71 of 82, citation hit, 16 of 25 declined, 3 of
+    # 82 declined; issue 11, docs/quality.md); floors allow one question to flip.
+    # hard-heldback.jsonl is never asserted on here (it is measured, not tuned on).
     assert m["answer_containment"] >= 0.85
+    assert m["citation_hit"] >= 0.90
     assert m["refusal_recall"] >= 0.60
     assert m["false_refusal_rate"] <= 0.05
 

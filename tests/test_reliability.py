@@ -30,6 +30,7 @@ import pytest
 import qa
 import qa.build
 import qa.documents
+import qa.fileio
 import qa.index
 import qa.store
 from qa.documents import MAX_FILE_BYTES
@@ -342,14 +343,15 @@ def test_unreadable_file_is_skipped_with_a_warning(tmp_path, baseline, monkeypat
     corpus = write_corpus(tmp_path / "corpus")
     locked = corpus / "locked.txt"
     locked.write_text("Locked notes\n\nThe ZORKMID ledger is private.\n", "utf-8")
-    real_open = open
+    real_open = os.open
 
     def guarded_open(path, *args, **kwargs):
         if Path(path).name == "locked.txt":
             raise PermissionError(errno.EACCES, "Permission denied", str(path))
         return real_open(path, *args, **kwargs)
 
-    monkeypatch.setattr(qa.documents, "open", guarded_open, raising=False)
+    # Corpus files are opened by qa.fileio (os.open + fstat, so a FIFO cannot hang it).
+    monkeypatch.setattr(qa.fileio.os, "open", guarded_open)
     with caplog.at_level("WARNING", logger="qa"):
         index = build_index(corpus, tmp_path / "index", encoder=FakeEncoder())
     assert index.summary.skipped == (("locked.txt", "unreadable (Permission denied)"),)
@@ -748,7 +750,9 @@ def test_killed_builds_leave_the_old_or_the_new_index(tmp_path):
     rebuilt = build_index(corpora[final], index, encoder=FakeEncoder())
     assert _passage_ids(rebuilt) == expected[final]
     assert leftovers(index) == []
-    assert len(version_dirs(index)) == 1
+    # The new version and at most the one it replaced (kept for readers still opening it).
+    current_name = json.loads((index / "CURRENT").read_text("utf-8"))["version"]
+    assert current_name in version_dirs(index) and len(version_dirs(index)) <= 2
 
 
 # --- the build lock -----------------------------------------------------------------------------
@@ -912,8 +916,12 @@ def test_disk_full_while_switching_current_keeps_the_previous_index(built, monke
     monkeypatch.undo()
     assert leftovers(index) == []
     assert _passage_ids(load_index(index, encoder=FakeEncoder())) == _passage_ids(before)
+    kept = version_dirs(index)  # the previous version and the orphaned new one
     build_index(corpus, index, encoder=FakeEncoder())
-    assert len(version_dirs(index)) == 1  # the orphaned new version was collected
+    current_name = json.loads((index / "CURRENT").read_text("utf-8"))["version"]
+    # The orphan was collected; the new version and the one it replaced remain.
+    assert len(version_dirs(index)) == 2 and current_name in version_dirs(index)
+    assert len(set(kept) & set(version_dirs(index))) == 1
 
 
 # --- hostile documents --------------------------------------------------------------------------

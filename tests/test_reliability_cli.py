@@ -145,11 +145,12 @@ def test_missing_corpus_folder(tmp_path):
     missing = tmp_path / "nope"
     proc = qa_cli("index", "--corpus", str(missing), "--index", str(tmp_path / "i"), cwd=tmp_path)
     assert proc.returncode == 1 and "Traceback" not in proc.stderr, proc.stderr
-    # `qa index` announces what it indexes first; the failure is then one error line.
+    # The arguments are checked before `qa index` announces anything: one error line only,
+    # and nothing is written.
     assert proc.stderr.splitlines() == [
-        f"indexing {missing} -> {tmp_path / 'i'}",
         f"error: Corpus folder {str(missing)!r} does not exist. Fix: pass --corpus DIR.",
     ]
+    assert not (tmp_path / "i").exists()
 
 
 def test_empty_corpus_folder(tmp_path):

@@ -62,7 +62,7 @@ KIND_METRICS = (
 # Indirection so tests can drive latency with a scripted clock.
 _clock = time.perf_counter
 
-_CITATION_MARK = re.compile(r"\s*\[\d+(?:\s*[,;-]\s*\d+)*\]")
+_CITATION_MARK = re.compile(r"(?<!\s)\s*\[\d+(?:\s*[,;-]\s*\d+)*\]")
 
 
 def answer_body(answer: Answer) -> str:
