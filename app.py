@@ -80,13 +80,17 @@ def _static(name: str) -> str:
     return resources.files("qa").joinpath("static", name).read_text(encoding="utf-8")
 
 
-CSS = _static("app.css")
+CSS = _static("app.css") + _static("structure.css")
 # Turns each "[n]" of an answer into a link that opens source n in the Sources panel (a drawer
 # on a phone), and a source card's "Read the article" link into the Documents tab at that
 # paragraph. The chat text itself stays plain (so Copy gives clean Markdown).
 JS = _static("app.js")
 # Runs inside the timeline's gr.HTML: a click (or Enter) on an article sends its id to Python.
 TIMELINE_JS = _static("timeline.js")
+# Inside the events, people and agreements views: an "Open" button sends its citation's id.
+STRUCTURE_JS = _static("structure.js")
+# Inside the reader: scrolls an article opened at a cited paragraph to that paragraph.
+READER_JS = _static("reader.js")
 POLL_SECONDS = 0.5  # how often a page asks how the start-up is going, until the index is ready
 
 
@@ -119,13 +123,13 @@ def build_demo(startup: Startup, workdir: Path) -> Any:
         header = gr.HTML(header_html(status_html(startup)), elem_id="qa-header")
         with gr.Tabs(elem_id="qa-tabs"):
             chat = chat_tab()
-            timeline, doc_view = documents_tab()
+            docs = documents_tab()
             evaluation = evaluate_tab()
         # Events and states sit outside gr.Tabs: a gr.State inside it renders as a phantom tab.
         chat_events(demo, chat, startup, workdir)
-        documents_events(timeline, doc_view, startup)
+        documents_events(docs, startup)
         uploads = evaluate_events(evaluation, startup, workdir, upload_root)
-        startup_events(demo, header, chat, timeline, startup)
+        startup_events(demo, header, chat, docs, startup)
 
         def end_session(request: gr.Request) -> None:  # the tab closed: its uploads go too
             uploads.end_session(request.session_hash or "")
@@ -134,18 +138,23 @@ def build_demo(startup: Startup, workdir: Path) -> Any:
     return demo
 
 
-def startup_events(demo: Any, header: Any, c: "ChatParts", timeline: Any, startup: Startup) -> None:
+def startup_events(
+    demo: Any, header: Any, c: "ChatParts", d: "DocsParts", startup: Startup
+) -> None:
     """Until the index is ready, each page polls the start-up and shows its progress; then
-    it fills in the articles and enables the chat."""
+    it fills in the articles and the Documents tab's views, and enables the chat."""
     import gradio as gr
 
+    from qa.structure_views import structure_views
+
     timer = gr.Timer(POLL_SECONDS, active=True)
-    outputs = [header, timer, c.msg, c.send, c.docs, c.articles, timeline]
+    views_out = [d.timeline, d.events, d.people, d.tracker]
+    outputs = [header, timer, c.msg, c.send, c.docs, c.articles, *views_out]
 
     def poll() -> tuple:
         index = startup.index
         if index is None:
-            keep = [gr.skip()] * 5
+            keep = [gr.skip()] * 8
             return (header_html(status_html(startup)), gr.Timer(active=not startup.error), *keep)
         docs = list(index.documents)
         return (
@@ -156,6 +165,7 @@ def startup_events(demo: Any, header: Any, c: "ChatParts", timeline: Any, startu
             gr.CheckboxGroup(choices=ui.document_choices(docs), value=[d.doc_id for d in docs]),
             ui.articles_html(docs),
             ui.timeline_html(docs),
+            *structure_views(index).tab_html,
         )
 
     timer.tick(poll, None, outputs, **_PRIVATE_INSTANT)
@@ -426,35 +436,70 @@ def _chat_api(startup: Startup) -> None:
 # --- documents --------------------------------------------------------------------------------
 
 
-def documents_tab() -> tuple[Any, Any]:
-    """The Documents tab's layout: the articles as a timeline, and the reader."""
+@dataclass(frozen=True)
+class DocsParts:
+    """The Documents tab's components that its events read and write."""
+
+    timeline: Any  # the articles, oldest first
+    events: Any  # the events plot and timeline
+    people: Any
+    tracker: Any
+    doc_view: Any  # the article reader
+
+
+# The views start with this; the start-up's ready handler fills them (startup_events).
+VIEWS_WAIT = "The events, people and agreements appear here once the index is ready."
+
+
+def documents_tab() -> DocsParts:
+    """The Documents tab's layout: events, people, agreements and articles, and the reader.
+    Each starts with a notice: the index is opened in the background (see startup_events)."""
     import gradio as gr
 
-    with gr.Tab("Documents", id="documents"):
+    wait = ui.notice_html(VIEWS_WAIT)
+    with gr.Tab("Documents", id="documents", elem_id="qa-documents"):
         gr.Markdown(
-            "The articles, oldest first. Dates marked *(inferred)* are not stated in "
-            "the article. Click an article to read its cleaned text, paragraphs "
-            "numbered as citations refer to them."
+            "What the articles report, oldest first: the **events** (meetings, calls, visits), "
+            "the **people and organisations** taking part, and the **agreements** that recur. "
+            "Dates marked *(inferred)* are not stated in full in the article. Every **Open** "
+            "button shows the article at the paragraph it cites.",
+            elem_classes=["qa-docs-intro"],
         )
-        with gr.Row(equal_height=False):
-            with gr.Column(scale=2, min_width=320):
-                timeline = gr.HTML(
-                    ui.notice_html("The articles appear here once the index is ready."),
-                    elem_id="qa-timeline",
-                    js_on_load=TIMELINE_JS,
-                )
-            with gr.Column(scale=3, min_width=420):
+        with gr.Row(equal_height=False, elem_id="qa-docs-row"):
+            with gr.Column(scale=3, min_width=320), gr.Tabs(elem_id="qa-doc-views"):
+                with gr.Tab("Events", id="doc-events"):
+                    events = _structure_html(wait, "qa-events")
+                with gr.Tab("People", id="doc-people"):
+                    people = _structure_html(wait, "qa-people")
+                with gr.Tab("Agreements", id="doc-agreements"):
+                    tracker = _structure_html(wait, "qa-tracker")
+                with gr.Tab("Articles", id="doc-articles"):
+                    timeline = gr.HTML(
+                        ui.notice_html("The articles appear here once the index is ready."),
+                        elem_id="qa-timeline",
+                        js_on_load=TIMELINE_JS,
+                    )
+            with gr.Column(scale=2, min_width=320, elem_id="qa-reader-col"):
                 doc_view = gr.HTML(
-                    ui.notice_html("Click an article in the timeline to read it."),
+                    ui.notice_html("Open a cited sentence, or click an article, to read it here."),
                     elem_id="qa-doc",
-                    js_on_load=None,
+                    js_on_load=READER_JS,
                 )
-    return timeline, doc_view
+    return DocsParts(timeline, events, people, tracker, doc_view)
 
 
-def documents_events(timeline: Any, doc_view: Any, startup: Startup) -> None:
-    """A click on an article in the timeline opens its cleaned text."""
+def _structure_html(value: str, elem_id: str) -> Any:
     import gradio as gr
+
+    return gr.HTML(value, elem_id=elem_id, elem_classes=["qa-structure"], js_on_load=STRUCTURE_JS)
+
+
+def documents_events(d: DocsParts, startup: Startup) -> None:
+    """A click on an article opens its cleaned text; an "Open" button of the events, people or
+    agreements opens its article at the cited paragraph."""
+    import gradio as gr
+
+    from qa.structure_views import open_cited_html
 
     def show_document(evt: gr.EventData) -> str:
         doc_id = getattr(evt, "doc", None)
@@ -465,7 +510,13 @@ def documents_events(timeline: Any, doc_view: Any, startup: Startup) -> None:
             return ui.notice_html("Click an article in the timeline to read it.")
         return ui.document_html(index.document(doc_id))
 
-    timeline.click(show_document, None, [doc_view], **_PRIVATE_INSTANT)
+    def show_citation(evt: gr.EventData) -> str:
+        error = startup.error or "The index is still being prepared."
+        return open_cited_html(startup.index, getattr(evt, "cite", ""), error)
+
+    d.timeline.click(show_document, None, [d.doc_view], **_PRIVATE_INSTANT)
+    for view in (d.events, d.people, d.tracker):
+        view.cite(show_citation, None, [d.doc_view], **_PRIVATE_INSTANT)
 
 
 # --- evaluation -------------------------------------------------------------------------------

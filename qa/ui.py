@@ -652,22 +652,25 @@ def document_choices(documents: Iterable[Document]) -> list[tuple[str, str]]:
     ]
 
 
-def document_html(doc: Document) -> str:
-    """A cleaned document with its paragraphs numbered as citations refer to them."""
+def document_html(doc: Document, focus: int | None = None, sentences: Sequence[str] = ()) -> str:
+    """A cleaned document with its paragraphs numbered as citations refer to them; paragraph
+    ``focus`` (when given) is marked ``qa-focus`` and ``sentences`` highlighted in it."""
     meta = doc.meta
     title = esc(meta.title or doc.doc_id)
     if meta.title_inferred:
         title += ' <span class="qa-inferred">(title taken from the text)</span>'
     note = f'<div class="qa-note">{esc(meta.date_note)}</div>' if meta.date_note else ""
     paras = "".join(
-        f'<p class="qa-para" id="qa-doc-p{p.number}"><span class="qa-pn">¶{p.number}</span> '
-        f"{esc(p.text)}</p>"
+        f'<p class="qa-para{" qa-focus" if p.number == focus else ""}" id="qa-doc-p{p.number}">'
+        f'<span class="qa-pn">¶{p.number}</span> '
+        f"{highlight(p.text, sentences) if p.number == focus else esc(p.text)}</p>"
         for p in doc.paragraphs
     )
     return (
-        f'<div class="qa-doc" data-doc="{esc(doc.doc_id)}">'
+        f'<div class="qa-doc" data-doc="{esc(doc.doc_id)}" tabindex="0" role="region" '
+        'aria-label="Article text">'
         '<a class="qa-back" href="#qa-timeline">↑ Back to the list of articles</a>'
-        f'<h3 class="qa-doc-title">{title}</h3>'
+        f'<h2 class="qa-doc-title">{title}</h2>'
         f'<div class="qa-meta"><span class="qa-outlet">{esc(outlet(meta.source))}'
         f"</span> · {date_html(meta.date, meta.date_inferred)} · "
         f'<span class="qa-file">{esc(doc.doc_id)}</span></div>{note}'

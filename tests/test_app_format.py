@@ -673,12 +673,18 @@ def test_the_page_has_exactly_its_three_tabs(tmp_path: Path) -> None:
     from qa.startup import Startup
 
     demo = app.build_demo(Startup(None, str(tmp_path / "none")), tmp_path)
-    (tabs,) = [b for b in demo.blocks.values() if isinstance(b, gr.Tabs)]
+    tabs, views = [b for b in demo.blocks.values() if isinstance(b, gr.Tabs)]
     assert [(type(c).__name__, c.label) for c in tabs.children] == [
         ("Tab", "Chat"),
         ("Tab", "Documents"),
         ("Tab", "Evaluate"),
     ]
+    assert views.elem_id == "qa-doc-views"  # the Documents tab's own views
+    assert [c.label for c in views.children] == ["Events", "People", "Agreements", "Articles"]
+    # No index at layout time: each view waits for the start-up's ready handler to fill it.
+    html = {b.elem_id: b.value for b in demo.blocks.values() if isinstance(b, gr.HTML)}
+    wait = ui.notice_html(app.VIEWS_WAIT)
+    assert [html[k] for k in ("qa-events", "qa-people", "qa-tracker")] == [wait] * 3
 
 
 def test_startup_builds_a_missing_index_in_the_background(tmp_path: Path, monkeypatch) -> None:

@@ -226,6 +226,7 @@ def test_clear_conversation(page) -> None:
 
 def test_documents_timeline_and_reader(page) -> None:
     page.get_by_role("tab", name="Documents").click()
+    page.locator("#qa-doc-views").get_by_role("tab", name="Articles", exact=True).click()
     items = page.locator("#qa-timeline li.qa-tl-item")
     items.first.wait_for(timeout=10_000)
     dates = page.locator("#qa-timeline .qa-tl-date .qa-date").all_inner_texts()

@@ -337,6 +337,8 @@ def test_source_card_opens_the_article_at_its_paragraph(desk) -> None:
     )
     assert target.is_visible()
     assert desk.get_by_role("tab", name="Documents").get_attribute("aria-selected") == "true"
+    articles = desk.locator("#qa-doc-views").get_by_role("tab", name="Articles", exact=True)
+    assert articles.get_attribute("aria-selected") == "true"  # the reader beside the list
     desk.get_by_role("tab", name="Chat").click()
 
 
@@ -377,6 +379,7 @@ def test_phone_cited_passage_next_to_the_answer_with_a_way_back(browser, first_r
         assert in_view(page, f"{BOT} a.qa-cite-link")  # back at the answer
 
         page.get_by_role("tab", name="Documents").click()
+        page.locator("#qa-doc-views").get_by_role("tab", name="Articles", exact=True).click()
         page.locator("#qa-timeline li.qa-tl-item").nth(1).click()
         page.wait_for_selector("#qa-doc .qa-doc", timeout=10_000)
         page.wait_for_timeout(500)
@@ -403,6 +406,8 @@ def test_axe_finds_no_serious_violation_on_any_tab(browser, first_run, theme) ->
         for tab in ("Chat", "Documents", "Evaluate"):
             page.get_by_role("tab", name=tab).click()
             if tab == "Documents":
+                views = page.locator("#qa-doc-views")
+                views.get_by_role("tab", name="Articles", exact=True).click()
                 page.locator("#qa-timeline li.qa-tl-item").nth(1).click()
                 page.wait_for_selector("#qa-doc .qa-doc", timeout=10_000)
             page.wait_for_timeout(500)

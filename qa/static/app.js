@@ -74,6 +74,12 @@
     const item = document.querySelector(
       `#qa-timeline .qa-tl-item[data-doc="${CSS.escape(docTarget.doc)}"]`);
     if (!doc || doc.dataset.doc !== docTarget.doc) {
+      // The articles list is the Documents tab's "Articles" view: show it, then open the article.
+      const arts = tab('Articles');
+      if (arts && arts.getAttribute('aria-selected') !== 'true' && !docTarget.clicked) {
+        arts.click();
+        return;
+      }
       if (item && !docTarget.clicked) { docTarget.clicked = true; item.click(); }
       return;
     }
@@ -81,7 +87,10 @@
     const p = top ? doc : document.getElementById('qa-doc-p' + docTarget.para);
     docTarget = null;
     if (!p) return;
-    p.scrollIntoView({block: narrow() || top ? 'start' : 'center'});
+    const block = narrow() || top ? 'start' : 'center';
+    p.scrollIntoView({block});
+    // The reader resets its box to the top when an article arrives (reader.js): scroll again after.
+    setTimeout(() => p.scrollIntoView({block}), 120);
     if (top) return;
     p.classList.add('qa-flash');
     setTimeout(() => p.classList.remove('qa-flash'), 2500);
@@ -98,6 +107,13 @@
       const b = tab('Documents');
       if (b) b.click();
       setTimeout(showDocTarget, 50);
+      return;
+    }
+    if (t.closest('a.qa-back')) {  // the list lives in the Documents tab's "Articles" view
+      ev.preventDefault();
+      const arts = tab('Articles');
+      if (arts) arts.click();
+      setTimeout(() => document.getElementById('qa-timeline')?.scrollIntoView({block: 'start'}), 50);
       return;
     }
     const item = t.closest('#qa-timeline .qa-tl-item');
