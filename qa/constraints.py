@@ -198,6 +198,8 @@ _NAME_LABELS = ("PERSON", "NAME", "GPE", "LOC", "FAC", "ORG", "MISC", "EVENT")
 _WEAK = {
     "the", "of", "and", "for", "uk", "british", "vietnamese", "vietnam", "viet", "nam",
     "ministry", "office", "department", "government", "minister", "general", "mr", "ms",
+    # titles before a name ("Doctor Adam Łyszczyński" is written "Dr" or not at all)
+    "mrs", "dr", "doctor", "sir", "prof", "professor",
 }  # fmt: skip
 
 
@@ -306,8 +308,8 @@ def extract_constraints(question: str) -> tuple[Constraint, ...]:
     for ent in [] if shouting else pattern_entities(_opening(q)):
         if ent.label not in _NAME_LABELS:
             continue
-        if any(s < ent.end and ent.start < e for s, e in role_spans):
-            continue
+        if any(s < ent.end and ent.start < e for s, e in role_spans + date_spans):
+            continue  # a role's title, or a date ("Aug 29, 2011") met as a month and day
         toks = [t for t in _WORD.findall(fold(ent.text))]
         if not [t for t in toks if t not in _WEAK] and ent.label not in ("GPE", "LOC"):
             continue
@@ -323,8 +325,16 @@ def extract_constraints(question: str) -> tuple[Constraint, ...]:
 def _view(text: str) -> tuple[str, frozenset[str]]:
     """A text folded, and its folded words (cached: a passage is checked once per sentence
     and constraint, and folding Vietnamese diacritics is the slow part)."""
-    folded = fold(text)
+    folded = _undot(fold(text))
     return folded, frozenset(_WORD.findall(folded))
+
+
+def _undot(folded: str) -> str:
+    """ "u.k." and "u.s." as "uk" and "us": an abbreviation's dots split no word."""
+    return _DOTTED.sub(lambda m: m.group(0).replace(".", ""), folded)
+
+
+_DOTTED = re.compile(r"\b(?:[^\W\d_]\.){2,}")
 
 
 @lru_cache(maxsize=4096)
@@ -370,13 +380,13 @@ def name_met(name: str, text: str) -> bool:
     """Whether ``text`` mentions the name: every word found, or one misspelt by one edit;
     a single-word name may be a part of a longer one ("Quang" in "Luong Tam Quang"); a name
     of :data:`NAME_VARIANTS` is met by another of its group ("Britain" by "UK")."""
-    key = " ".join(_WORD.findall(fold(name)))
+    key = " ".join(_WORD.findall(_undot(fold(name))))
     folded_text, vocab = _view(text)
     for group in NAME_VARIANTS:
         if key in group and any(_phrase_in(v, folded_text) for v in group):
             return True
     # A possessive's "s" ("Beyoncé's") is no part of the name.
-    toks = _WORD.findall(re.sub(r"(?<=\w)['’]s\b", "", fold(name)))
+    toks = _WORD.findall(re.sub(r"(?<=\w)['’]s\b", "", _undot(fold(name))))
     strong = [t for t in toks if t not in _WEAK] or toks
     if not strong:
         return True

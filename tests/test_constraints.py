@@ -284,3 +284,12 @@ def test_names_meet_their_plural_possessive_and_joined_forms() -> None:
     assert name_met("Jay-Z", "She married JayZ in 2008.")
     assert name_met("Jay Z", "She married Jay-Z in 2008.")
     assert not name_met("Grammies", "She won five Brit awards.")
+
+
+def test_dotted_abbreviations_titles_and_dates_in_names() -> None:
+    assert name_met("U.K.", "It was released only in the UK.")
+    assert name_met("UK", "It was released only in the U.K.")
+    assert not name_met("U.K.", "It was released only in France.")
+    assert name_met("Doctor Adam Łyszczyński", "He stayed with Adam Łyszczyński.")
+    cs = extract_constraints("What was the most searched term in week of Aug 29, 2011?")
+    assert [c.kind for c in cs] == ["month", "day", "year"]
