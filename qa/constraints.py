@@ -17,7 +17,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import lru_cache
 
-from qa.lexical import fold
+from qa.lexical import fold, stems
 from qa.phrases import pattern_entities
 
 KINDS = ("name", "ordinal", "number", "year", "month", "day", "role", "event")
@@ -171,10 +171,13 @@ _ORDINALS = {
 _ORDINAL_RE = re.compile(
     r"\b(?:(" + "|".join(k for k in _ORDINALS if k != "last") + r")|(\d+)(?:st|nd|rd|th))\b", re.I
 )
+# Words that say "first" of an album, visit or session ("her debut album", "the inaugural
+# dialogue"): they meet "first" in a question and no other ordinal.
+_FIRST_WORDS = "debut|inaugural|maiden"
 _NUMBER_WORDS = {
     "one": 1, "two": 2, "three": 3, "four": 4, "five": 5, "six": 6, "seven": 7, "eight": 8,
-    "nine": 9, "ten": 10, "eleven": 11, "twelve": 12, "twenty": 20, "thirty": 30, "fifty": 50,
-    "hundred": 100,
+    "nine": 9, "ten": 10, "eleven": 11, "twelve": 12, "twenty": 20, "thirty": 30, "forty": 40,
+    "fifty": 50, "sixty": 60, "seventy": 70, "eighty": 80, "ninety": 90, "hundred": 100,
 }  # fmt: skip
 _NUMBER_RE = re.compile(r"\b(\d[\d,]*(?:\.\d+)?|" + "|".join(_NUMBER_WORDS) + r")\b", re.I)
 _MONTHS = (
@@ -195,6 +198,8 @@ _NAME_LABELS = ("PERSON", "NAME", "GPE", "LOC", "FAC", "ORG", "MISC", "EVENT")
 _WEAK = {
     "the", "of", "and", "for", "uk", "british", "vietnamese", "vietnam", "viet", "nam",
     "ministry", "office", "department", "government", "minister", "general", "mr", "ms",
+    # titles before a name ("Doctor Adam Łyszczyński" is written "Dr" or not at all)
+    "mrs", "dr", "doctor", "sir", "prof", "professor",
 }  # fmt: skip
 
 
@@ -303,8 +308,8 @@ def extract_constraints(question: str) -> tuple[Constraint, ...]:
     for ent in [] if shouting else pattern_entities(_opening(q)):
         if ent.label not in _NAME_LABELS:
             continue
-        if any(s < ent.end and ent.start < e for s, e in role_spans):
-            continue
+        if any(s < ent.end and ent.start < e for s, e in role_spans + date_spans):
+            continue  # a role's title, or a date ("Aug 29, 2011") met as a month and day
         toks = [t for t in _WORD.findall(fold(ent.text))]
         if not [t for t in toks if t not in _WEAK] and ent.label not in ("GPE", "LOC"):
             continue
@@ -320,8 +325,22 @@ def extract_constraints(question: str) -> tuple[Constraint, ...]:
 def _view(text: str) -> tuple[str, frozenset[str]]:
     """A text folded, and its folded words (cached: a passage is checked once per sentence
     and constraint, and folding Vietnamese diacritics is the slow part)."""
-    folded = fold(text)
+    folded = _undot(fold(text))
     return folded, frozenset(_WORD.findall(folded))
+
+
+def _undot(folded: str) -> str:
+    """ "u.k." and "u.s." as "uk" and "us": an abbreviation's dots split no word."""
+    return _DOTTED.sub(lambda m: m.group(0).replace(".", ""), folded)
+
+
+_DOTTED = re.compile(r"\b(?:[^\W\d_]\.){2,}")
+
+
+@lru_cache(maxsize=4096)
+def _stem_view(text: str) -> frozenset[str]:
+    """The stems of a text's folded words: "Grammies" and "Grammy" share "grammi"."""
+    return frozenset(stems(sorted(_view(text)[1])))
 
 
 def _edit1(a: str, b: str) -> bool:
@@ -342,10 +361,13 @@ def _edit1(a: str, b: str) -> bool:
     return any(b[:i] + b[i + 1 :] == a for i in range(len(b)))
 
 
-def _token_found(tok: str, vocab: frozenset[str], *, fuzzy: bool) -> str:
-    """``exact``, ``fuzzy`` or ``""``: a misspelling is one edit away (words of 5+ letters,
-    or 4+ when the rest of a multi-word name matched exactly)."""
-    if tok in vocab:
+def _token_found(
+    tok: str, vocab: frozenset[str], *, fuzzy: bool, stemmed: frozenset[str] = frozenset()
+) -> str:
+    """``exact``, ``fuzzy`` or ``""``: an inflected form (plural, "Grammies" for "Grammy")
+    counts as exact when the stems agree; a misspelling is one edit away (words of 5+
+    letters, or 4+ when the rest of a multi-word name matched exactly)."""
+    if tok in vocab or (stemmed and not tok.isdigit() and stems([tok])[0] in stemmed):
         return "exact"
     if fuzzy and not tok.isdigit():
         for v in vocab:
@@ -358,26 +380,33 @@ def name_met(name: str, text: str) -> bool:
     """Whether ``text`` mentions the name: every word found, or one misspelt by one edit;
     a single-word name may be a part of a longer one ("Quang" in "Luong Tam Quang"); a name
     of :data:`NAME_VARIANTS` is met by another of its group ("Britain" by "UK")."""
-    key = " ".join(_WORD.findall(fold(name)))
+    key = " ".join(_WORD.findall(_undot(fold(name))))
     folded_text, vocab = _view(text)
     for group in NAME_VARIANTS:
         if key in group and any(_phrase_in(v, folded_text) for v in group):
             return True
-    toks = [t for t in _WORD.findall(fold(name))]
+    # A possessive's "s" ("Beyoncé's") is no part of the name.
+    toks = _WORD.findall(re.sub(r"(?<=\w)['’]s\b", "", _undot(fold(name))))
     strong = [t for t in toks if t not in _WEAK] or toks
     if not strong:
         return True
+    # "Jay-Z" / "Jay Z" / "JayZ": a name written as one word meets its parts.
+    if len(strong) > 1 and "".join(strong) in vocab:
+        return True
+    stemmed = _stem_view(text)
     results = []
     for i, t in enumerate(strong):
-        exact = _token_found(t, vocab, fuzzy=False)
+        exact = _token_found(t, vocab, fuzzy=False, stemmed=stemmed)
         if exact:
             results.append("exact")
             continue
         others_exact = all(
-            _token_found(o, vocab, fuzzy=False) for j, o in enumerate(strong) if j != i
+            _token_found(o, vocab, fuzzy=False, stemmed=stemmed)
+            for j, o in enumerate(strong)
+            if j != i
         )
         allow = len(t) >= 5 or (len(t) >= 4 and len(strong) >= 2 and others_exact)
-        results.append(_token_found(t, vocab, fuzzy=allow))
+        results.append(_token_found(t, vocab, fuzzy=allow, stemmed=stemmed))
     return all(results) and results.count("fuzzy") <= 1
 
 
@@ -394,6 +423,8 @@ def _numbers_in(text: str) -> set[str]:
         raw = m.group(1).lower()
         value = _NUMBER_WORDS.get(raw)
         out.add(str(value) if value is not None else raw.replace(",", ""))
+    # "the 43rd" and "the third" give 43 and 3: an ordinal is its number
+    out.update(str(v) for v in _ordinals_in(text) if v > 0)
     return out
 
 
@@ -425,14 +456,23 @@ def met(c: Constraint, text: str, *, date: str = "") -> bool:
         return name_met(c.value, text)
     if c.kind == "ordinal":
         if not c.about:
-            return int(c.value) in _ordinals_in(text)
+            # a bare numeral counts only for a large ordinal ("43rd" ~ "43"): "first" is
+            # not met by every "1" in an article
+            value = int(c.value)
+            return value in _ordinals_in(text) or (value >= 10 and str(value) in _numbers_in(text))
         stem = re.escape(c.about[:-1] if c.about.endswith("s") and len(c.about) > 3 else c.about)
+        near = rf"^\W*(?:[\w'’-]+\W+){{0,{_ORDINAL_WINDOW - 1}}}?{stem}"
         for m in _ORDINAL_RE.finditer(folded):
             value = _ORDINALS[m.group(1)] if m.group(1) else int(m.group(2))
-            near = rf"^\W*(?:[\w'’-]+\W+){{0,{_ORDINAL_WINDOW - 1}}}?{stem}"
             if value == int(c.value) and re.search(near, folded[m.end() :]):
                 return True
-        return False
+        if c.value == "1" and re.search(rf"\b(?:{_FIRST_WORDS})\b{near[1:]}", folded):
+            return True
+        # The same count as a bare numeral before the noun ("the 43 Annual Grammy Awards")
+        return int(c.value) > 0 and any(
+            re.search(near, folded[m.end() :])
+            for m in re.finditer(rf"(?<![\d.,]){int(c.value)}(?![\d.,]?\d)\b", folded)
+        )
     if c.kind == "number":
         # "the two sides" are "both sides"
         return c.value in _numbers_in(text) or (c.value == "2" and _phrase_in("both", folded))

@@ -69,6 +69,11 @@ def _stemmer():  # noqa: ANN202 - Stemmer.Stemmer
     return Stemmer.Stemmer("english")
 
 
+def stems(tokens: Sequence[str]) -> list[str]:
+    """The Snowball English stems of already folded tokens ("grammies" -> "grammi")."""
+    return _stemmer().stemWords(list(tokens)) if tokens else []
+
+
 def words(text: str) -> list[str]:
     """Folded word tokens, stopwords kept (for overlap checks)."""
     return _WORD.findall(fold(text))

@@ -254,3 +254,42 @@ def test_a_delegation_received_is_on_a_visit() -> None:
         "Who is the Home Office's number two civil servant that visited Hanoi?"
     )
     assert unmet(cs, "", RECEPTION) == ()
+
+
+def test_an_ordinal_meets_its_numeral_forms_only_for_the_same_number() -> None:
+    cs = extract_constraints("Who won at the 43rd Annual Grammy Awards?")
+    assert [(c.kind, c.value) for c in cs] == [("ordinal", "43"), ("name", "annual grammy awards")]
+    assert unmet(cs, "She won at the 43 Annual Grammy Awards in 2001.") == ()
+    assert [c.text for c in unmet(cs, "She won at the 44 Annual Grammy Awards.")] == ["43rd"]
+    third = extract_constraints("Where was the third dialogue held?")
+    assert unmet(third, "The 3rd dialogue was held in Hanoi.") == ()
+    assert unmet(third, "The 3 dialogue was held in Hanoi.") == ()
+    first = extract_constraints("Where was the first dialogue held?")
+    assert [c.text for c in unmet(first, "The third dialogue was held in Hanoi.")] == ["first"]
+    assert [c.text for c in unmet(first, "The 3rd dialogue was held in Hanoi.")] == ["first"]
+    assert unmet(first, "The inaugural dialogue was held in Hanoi.") == ()
+    assert [c.text for c in unmet(third, "The inaugural dialogue was held.")] == ["third"]
+
+
+def test_a_number_meets_its_ordinal_forms() -> None:
+    cs = extract_constraints("How many awards did she win at the 43 Grammy Awards?")
+    assert cs[0] == Constraint("number", "43", "43")
+    assert unmet(cs[:1], "at the 43rd Annual Grammy Awards") == ()
+    assert [c.text for c in unmet(cs[:1], "at the 42nd Annual Grammy Awards")] == ["43"]
+
+
+def test_names_meet_their_plural_possessive_and_joined_forms() -> None:
+    assert name_met("Grammies", "Beyoncé won five Grammy awards.")
+    assert name_met("Beyoncé's", "Beyonce released her debut album.")
+    assert name_met("Jay-Z", "She married JayZ in 2008.")
+    assert name_met("Jay Z", "She married Jay-Z in 2008.")
+    assert not name_met("Grammies", "She won five Brit awards.")
+
+
+def test_dotted_abbreviations_titles_and_dates_in_names() -> None:
+    assert name_met("U.K.", "It was released only in the UK.")
+    assert name_met("UK", "It was released only in the U.K.")
+    assert not name_met("U.K.", "It was released only in France.")
+    assert name_met("Doctor Adam Łyszczyński", "He stayed with Adam Łyszczyński.")
+    cs = extract_constraints("What was the most searched term in week of Aug 29, 2011?")
+    assert [c.kind for c in cs] == ["month", "day", "year"]
