@@ -27,12 +27,18 @@ from qa.constraints import (
     unmet,
 )
 from qa.lexical import fold, tokenize, words
+from qa.lists import (
+    enumeration,  # noqa: F401 - re-exported: the list helpers lived here before qa.lists
+    is_list_question,
+    item_key,
+    list_head,
+    list_items,
+    rank_list_sentences,
+)
 from qa.phrases import (
-    KIND_LABELS,
     ShortAnswer,
     answer_kind,
     lenient_short,
-    named_in,
     sentence_entities,
     short_answer,
 )
@@ -642,28 +648,10 @@ MAX_CHECKED = 12
 # the sentences must still meet the question and add an item).
 LIST_CHECK_RATIO = 0.45
 MAX_LIST_SENTENCES = 5  # a list answer quotes every sentence that gives items, up to this
-
-# "Which MoUs ...", "what topics ...", "list ...", "name every ...": the answer is a list.
-_LIST_CUE = re.compile(
-    r"^\s*(?:list|name (?:all|every|each|the))\b|\b(?:all|every|each) (?:the )?[\w'’-]+s\b"
-    r"|\b(?:which|what)\s+(?:(?:were|are)\s+(?:the\s+)?)?(?:[\w'’-]+\s+){0,2}?"
-    r"(?:[\w'’-]{2,}(?<!ss)(?<!['’])s|memoranda|people|criteria|media)\b",
-    re.I,
-)
-_NOT_PLURAL = {
-    "was", "is", "has", "does", "this", "his", "its", "us", "across", "as", "thus", "plus",
-    "bus", "news", "status", "process", "focus", "campus", "yes", "uk's", "series",
-}  # fmt: skip
-
-
-def is_list_question(question: str) -> bool:
-    """Whether the question asks for several items ("Which MoUs ...", "list ...")."""
-    for m in _LIST_CUE.finditer(question):
-        last = m.group(0).split()[-1].lower()
-        if last not in _NOT_PLURAL:
-            return True
-    return False
-
+# A list's items are spread over more sentences than one answer's: the sentences of all its
+# passages (LIST_PASSAGES) above LIST_CHECK_RATIO are judged, at most this many.
+MAX_LIST_CHECKED = 40
+LIST_PASSAGES = 10  # passages a list question reads: its items lie in several articles
 
 # "when and where did ...", "who ..., and when ...": the kinds asked after the first.
 _SECOND_PART = re.compile(
@@ -719,11 +707,10 @@ def check_candidates(
     if not cands:
         return []
     constraints = extract_constraints(question)
-    floor = (LIST_CHECK_RATIO if not kind and is_list_question(question) else CHECK_RATIO) * (
-        cands[0].score
-    )
+    listing = not kind and is_list_question(question)
+    floor = (LIST_CHECK_RATIO if listing else CHECK_RATIO) * cands[0].score
     out: list[Check] = []
-    for c in cands[:MAX_CHECKED]:
+    for c in cands[: MAX_LIST_CHECKED if listing else MAX_CHECKED]:
         if c.score < floor and out:
             break
         p = passages[c.passage]
@@ -841,7 +828,7 @@ def answer(
     if passages is None:
         passages = index.retrieve(
             search_query(q, query),
-            k=max(k, 5),
+            k=max(k, LIST_PASSAGES if is_list_question(q) else 5),
             doc_ids=doc_ids,
             date_from=date_from,
             date_to=date_to,
@@ -855,7 +842,7 @@ def answer(
                 near = index.retrieve(topic, k=ELLIPSIS_PASSAGES, doc_ids=cited_docs)
                 ids = {p.passage_id for p in near}
                 passages = near + [p for p in passages if p.passage_id not in ids]
-    passages = list(passages)[: max(k, 1)]
+    passages = list(passages)[: max(k, LIST_PASSAGES if is_list_question(q) else 1)]
     sel = select_sentences(index, q, query, passages)
     if not sel.chosen:
         if sel.closest is not None:
@@ -909,54 +896,12 @@ def _items(question: str, query: str, sel: Selection, cite_no: dict[int, int]) -
     out: list[Item] = []
     kind = sel.answer_kind
     for c in sel.chosen:
-        for t in list_items(query, c.sentence, kind):
-            key = " ".join(fold(t).split())
+        for t in _sentence_items(query, kind, c.sentence):
+            key = item_key(t)
             if key and key not in seen:
                 seen.add(key)
                 out.append(Item(t, cite_no[c.passage]))
     return tuple(out)
-
-
-def list_items(query: str, sentence: str, kind: str) -> list[str]:
-    """The items a sentence gives: for a list of named things, every phrase of the asked
-    kind's first tier (a person, an organisation, a named agreement) that the question does
-    not name; for a list of descriptions, the parts of its enumeration."""
-    if not kind:
-        return enumeration(sentence)
-    labels = set(KIND_LABELS.get(kind, ((),))[0])
-
-    def typed(e: object) -> bool:
-        # An acronym the patterns leave untyped ("NCA", "Met") names an organisation.
-        acronym = kind == "org" and e.label == "NAME" and e.text.isupper() and len(e.text) > 1
-        return e.label in labels or acronym
-
-    return [
-        e.text for e in _entities(sentence) if typed(e) and not named_in(e.text, query, e.label)
-    ]
-
-
-_ENUM_SPLIT = re.compile(r"\s*(?:;|,|\band\b|\bas well as\b)\s*", re.I)
-_ENUM_LEAD = re.compile(
-    r"^(?:(?:such as|including|especially|particularly|in|on|of|into|about|for|the|and|or|"
-    r"to|with|areas?|fields?|related to|cases related to)\s+)+",
-    re.I,
-)
-MAX_ITEM_WORDS = 10  # an enumerated item longer than this is a clause, not an item
-
-
-def enumeration(sentence: str) -> list[str]:
-    """The parts of a sentence's longest enumeration ("X, Y and Z"); empty if it has none.
-
-    The enumeration is the stretch after the last of "such as", "including", "into", ":" or
-    the first comma-separated run of short parts.
-    """
-    body = sentence.rstrip(" .")
-    cues = list(re.finditer(r"\b(?:such as|including|especially|namely|like)\b|:", body, re.I))
-    if cues:
-        body = body[cues[-1].end() :]
-    parts = [_ENUM_LEAD.sub("", x).strip(" ,.;") for x in _ENUM_SPLIT.split(body)]
-    parts = [x for x in parts if x and len(x.split()) <= MAX_ITEM_WORDS]
-    return parts if len(parts) >= 2 else []
 
 
 def select_sentences(
@@ -987,10 +932,12 @@ def select_sentences(
         question, query, cands, passages, _articles(index, passages), "" if listing else akind
     )
     passing = [ck for ck in checks if ck.passes("" if listing else akind)]
-    if listing and akind:
-        # A list of named things leads with a sentence that names at least one of them.
-        giving = [ck for ck in passing if list_items(query, ck.candidate.sentence, akind)]
-        passing = giving + [ck for ck in passing if ck not in giving]
+    listed = _list_answer(query, akind, passing) if listing else []
+    if listed:
+        # A list leads with the best sentence that gives items of what it lists.
+        passing = [ck for ck in passing if ck.candidate is listed[0]] + [
+            ck for ck in passing if ck.candidate is not listed[0]
+        ]
     lead = passing[0] if passing else None
     best = lead.candidate if lead else (cands[0] if cands else None)
     # Confidence that the articles are on the question rests on the best-scoring sentence
@@ -998,6 +945,9 @@ def select_sentences(
     top = cands[0] if cands else None
     feats = features(top, passages, missing, proper_missing, kind)
     feats.update(check_features(checks, lead, akind))
+    if listing and akind and top is not None:
+        # A list question's sentences are checked for items, not for one short answer.
+        feats["no_short"] = float(not _sentence_items(query, akind, top.sentence))
     conf = confidence(feats)
     base = Selection(
         (), (), tuple(cands), kind, conf, akind, tuple(checks), None, listing,
@@ -1018,7 +968,7 @@ def select_sentences(
         return base
     chosen = [best]
     if listing:
-        chosen += _list_sentences(query, akind, passing)
+        chosen = list(listed) or chosen
     elif not extra_kinds(question):
         chosen += _same_event(lead, checks, passages, akind)
     else:
@@ -1103,24 +1053,20 @@ def _names_unknown(index: Index, missing: Sequence[Constraint]) -> bool:
     return False
 
 
-def _list_sentences(query: str, kind: str, passing: Sequence[Check]) -> list[Candidate]:
-    """The further sentences of a list answer: each passing candidate that adds an item.
+def _sentence_items(query: str, kind: str, sentence: str) -> list[str]:
+    return list_items(query, sentence, kind, list_head(query), _entities)
 
-    A list of descriptions takes only sentences close to the best (``EXTRA_RATIO``): any
-    sentence has an enumeration, so an item alone is no evidence it is on the question.
-    """
-    lead = passing[0].candidate
-    seen = {" ".join(fold(t).split()) for t in list_items(query, lead.sentence, kind)}
-    out: list[Candidate] = []
-    for ck in passing[1:]:
-        c = ck.candidate
-        if not kind and (c.score < EXTRA_RATIO * lead.score or c.semantic < EXTRA_MIN_SEMANTIC):
-            continue
-        new = {" ".join(fold(t).split()) for t in list_items(query, c.sentence, kind)}
-        if new - seen:
-            out.append(c)
-            seen |= new
-    return out
+
+def _list_answer(query: str, kind: str, passing: Sequence[Check]) -> list[Candidate]:
+    """The sentences of a list answer (``qa.lists.rank_list_sentences``), best first."""
+    head = list_head(query)
+    return rank_list_sentences(
+        query,
+        kind,
+        [ck.candidate for ck in passing],
+        lambda sentence: list_items(query, sentence, kind, head, _entities),
+        MAX_LIST_SENTENCES,
+    )
 
 
 def _replace_sel(sel: Selection, **changes: object) -> Selection:

@@ -1,0 +1,334 @@
+"""List questions: "Which MoUs ...", "what agencies ...", "list the crimes ...".
+
+A list answer collects every item the retrieved sentences give, across sentences and
+articles, deduplicated. Three steps live here, below ``qa.answering`` and above the leaf
+modules: what the question lists (:func:`list_head`), which sentences give such items
+(:func:`rank_list_sentences`), and the items of one sentence (:func:`list_items`, from the
+typed phrases for named things, else from the sentence's enumeration).
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Sequence
+from typing import Protocol
+
+from qa.lexical import fold, tokenize
+from qa.phrases import KIND_LABELS, named_in, sentence_entities
+
+# "Which MoUs ...", "what topics ...", "list ...", "name every ...": the answer is a list.
+# The cue opens the question ("list", "name") or is a determiner of the listed noun.
+_LIST_CUE = re.compile(r"^\s*(?:list|name|give|show)\b|\b(?:which|what|all|every|each)\b", re.I)
+_CUE_FILLER = {"were", "are", "the", "all", "every", "each", "of", "me"}
+CUE_WINDOW = 3  # the listed noun comes within this many words after its cue ("which two UK MoUs")
+_IRREGULAR_PLURALS = {"memoranda", "people", "criteria", "media"}
+_NOT_PLURAL = {
+    "was", "is", "has", "does", "this", "his", "its", "us", "across", "as", "thus", "plus",
+    "bus", "news", "status", "process", "focus", "campus", "yes", "uk's", "series",
+    # verbs in the third person that follow "what" ("What happens ...", "What helps ...")
+    "happens", "means", "says", "makes", "remains", "seems", "goes", "comes", "gets", "takes",
+    "helps", "needs", "matters", "causes",
+}  # fmt: skip
+_AUX = {
+    "do", "does", "did", "is", "was", "has", "have", "had", "will", "would", "can", "could",
+}  # fmt: skip
+_WORD_RE = re.compile(r"[\w'’-]+")
+
+
+def _plural(word: str) -> bool:
+    w = word.lower()
+    if w in _IRREGULAR_PLURALS:
+        return True
+    return (
+        len(w) >= 4 and w.endswith("s") and not w.endswith(("ss", "'s", "’s"))
+        and w not in _NOT_PLURAL
+    )  # fmt: skip
+
+
+def listed_noun(question: str) -> str:
+    """The plural noun a list question counts ("crimes" in "list the crimes ..."), or ""."""
+    for m in _LIST_CUE.finditer(question):
+        cue = m.group(0).strip().lower()
+        words = _WORD_RE.findall(question[m.end() :])[: CUE_WINDOW + 4]
+        noun = (
+            _after_determiner(words) if cue in ("all", "every", "each")
+            else _after_question_word(words) if cue in ("which", "what")
+            else _after_imperative(words)
+        )  # fmt: skip
+        if noun:
+            return noun
+    return ""
+
+
+def _after_determiner(words: list[str]) -> str:
+    """ "all the crimes", "every agency's ...": the plural right after the determiner."""
+    words = words[1:] if words and words[0].lower() == "the" else words
+    return words[0] if words and _plural(words[0]) else ""
+
+
+def _after_question_word(words: list[str]) -> str:
+    """ "which MoUs", "what were the focus areas": the first plural before any verb.
+
+    "which of his sisters" picks one of several; after an auxiliary ("what does mps stand
+    for") or a possessive ("what are Vietnam's guards writing") the noun is the subject.
+    """
+    if not words or words[0].lower() in _AUX or words[0].lower() == "of":
+        return ""
+    while words and words[0].lower() in _CUE_FILLER:
+        words = words[1:]
+    for w in words[:CUE_WINDOW]:
+        if w.lower() in _AUX or w.lower() in ("are", "were") or w.lower().endswith(("'s", "’s")):
+            return ""
+        if _plural(w):
+            return w
+    return ""
+
+
+def _after_imperative(words: list[str]) -> str:
+    """ "list the crimes ...", "name every UK Home Office figure ...": after "every" or
+    "each" the noun may be singular, past its capitalised modifiers."""
+    each = False
+    while words and words[0].lower() in _CUE_FILLER:
+        each = each or words[0].lower() in ("every", "each")
+        words = words[1:]
+    for w in words[:CUE_WINDOW]:
+        if _plural(w):
+            return w
+    if each:
+        return next((w for w in words[: CUE_WINDOW + 1] if w.islower()), "")
+    return ""
+
+
+# Nouns that name the same kind of listed thing in news of diplomacy and law enforcement:
+# a sentence naming any of a group's words is on a list of any other ("which documents" is
+# answered by "the memoranda of understanding ..."). General English, not this corpus's.
+HEAD_GROUPS: tuple[frozenset[str], ...] = tuple(
+    frozenset(tokenize(" ".join(g)))
+    for g in (
+        ("memorandum", "memoranda", "mou", "mous", "agreement", "document", "declaration",
+         "statement", "treaty", "accord", "deal", "pact"),
+        ("agency", "body", "organisation", "organization", "institution", "unit", "ministry",
+         "department", "office", "police", "authority", "force", "embassy"),
+        ("topic", "area", "field", "issue", "subject", "content", "matter", "sector", "theme"),
+        ("crime", "offence", "offense", "fraud", "laundering", "cybercrime"),
+        ("official", "minister", "leader", "figure", "officer", "secretary", "people",
+         "person", "delegation"),
+        ("measure", "step", "action", "activity", "programme", "program", "project",
+         "initiative", "campaign"),
+        ("training", "course", "workshop", "seminar", "session"),
+    )
+)  # fmt: skip
+
+
+# "During what years ...", "what dates ...": a span of time, asked by a when-question.
+_TIME_NOUNS = {
+    "years",
+    "months",
+    "days",
+    "dates",
+    "times",
+    "decades",
+    "centuries",
+    "weeks",
+    "hours",
+}
+
+
+def is_list_question(question: str) -> bool:
+    """Whether the question asks for several items ("Which MoUs ...", "list ...")."""
+    noun = listed_noun(question)
+    return bool(noun) and noun.lower() not in _TIME_NOUNS
+
+
+def list_head(question: str) -> frozenset[str]:
+    """The terms (BM25 stems) of what a list question lists, with their group's synonyms.
+
+    "list the crimes the two sides agreed to fight" lists crimes (and frauds, laundering);
+    empty when the question is no list question.
+    """
+    terms = frozenset(tokenize(listed_noun(question)))
+    for group in HEAD_GROUPS:
+        if terms & group:
+            terms |= group
+    return terms
+
+
+# --- the items of one sentence ---------------------------------------------------------------
+
+_ENUM_SPLIT = re.compile(r"\s*(?:,|;|\bas well as\b)\s*", re.I)
+_ENUM_LEAD = re.compile(
+    r"^(?:(?:such as|including|especially|particularly|in|on|of|into|about|for|the|and|or|"
+    r"to|with|areas?|fields?|related to|cases related to)\s+)+",
+    re.I,
+)
+_CUES = re.compile(r"\b(?:such as|including|especially|namely|like)\b|:", re.I)
+# A long first part often carries the clause that introduces the list ("cooperation in
+# fighting crimes using technology"): the item starts after its last preposition + verb.
+_INTRO = re.compile(r"^.*\b(?:in|into|on|against|of|for|to|about)\s+(?:\w+ing\s+)?(?=\w)", re.I)
+MAX_ITEM_WORDS = 10  # an enumerated item longer than this is a clause, not an item
+MAX_FIRST_WORDS = 4  # a first part longer than this is trimmed to its item (see _INTRO)
+MIN_BARE_PARTS = 3  # without a cue ("such as", ":") a run of this many short parts is a list
+
+
+_ADJECTIVE = re.compile(r"(?:al|ic|ive|ous|ful|ary|ian|ese|ish|ing)$", re.I)  # common suffixes
+
+
+def _split_last_and(parts: list[str]) -> list[str]:
+    """Split "X and Y" in the last part only: a middle "financial and banking crimes" or
+    "culture and education" is one item, the last "..., and money laundering" is not."""
+    if not parts:
+        return parts
+    head, _, tail = parts[-1].rpartition(" and ")
+    # "financial and banking crimes": one adjective before "and" shares the noun after it.
+    shared = len(head.split()) == 1 and len(tail.split()) > 1 and _ADJECTIVE.search(head)
+    if head and tail and not shared and (len(parts) > 1 or len(head.split()) <= MAX_FIRST_WORDS):
+        return [*parts[:-1], head, tail]
+    return parts
+
+
+def _clause_items(clause: str) -> tuple[list[str], bool]:
+    """The enumerated parts of one clause and whether a cue ("such as", ":") introduced them."""
+    body = clause.rstrip(" .…/")
+    cues = list(_CUES.finditer(body))
+    if cues:
+        body = body[cues[-1].end() :]
+    parts = [p.strip(" ,.;…/") for p in _ENUM_SPLIT.split(body)]
+    parts = [p for p in parts if p]
+    # After a cue the parts are the list, long ones included; without one, the last run.
+    parts = _split_last_and(parts if cues else _last_run(parts))
+    parts = [_ENUM_LEAD.sub("", p).strip(" ,.;") for p in parts]
+    parts = [p for p in parts if p and len(p.split()) <= MAX_ITEM_WORDS]
+    return parts, bool(cues)
+
+
+def _last_run(parts: list[str]) -> list[str]:
+    """The last run of short parts, its first part trimmed to the item it introduces: a long
+    part is a clause ("he said the MPS ... in combating crimes"), which ends any list before
+    it and whose tail ("crimes") is the first item of the list after it."""
+    start = 0
+    for i, p in enumerate(parts):
+        if len(p.split()) > MAX_ITEM_WORDS and i < len(parts) - 1:
+            start = i
+    return _trim_first(parts[start:])
+
+
+def _trim_first(parts: list[str]) -> list[str]:
+    """The first part cut to the item it introduces ("cooperation in fighting crimes using
+    technology": "crimes using technology"), when it is longer than ``MAX_FIRST_WORDS``."""
+    run = list(parts)
+    if run and len(run[0].split()) > MAX_FIRST_WORDS:
+        trimmed = _INTRO.sub("", run[0])
+        run[0] = trimmed if trimmed.strip() else run[0]
+    return run
+
+
+def enumeration(sentence: str, head: frozenset[str] = frozenset()) -> list[str]:
+    """The parts of a sentence's enumeration ("X, Y and Z"); empty if it has none.
+
+    Each clause (split at ";") is read on its own; the one naming what the question lists
+    (``head``) wins, else the one with the most parts. Without a cue ("such as", "including",
+    ":") at least ``MIN_BARE_PARTS`` short parts are needed: any sentence has commas.
+    """
+    best: tuple[int, int, list[str]] = (0, 0, [])
+    for clause in re.split(r";|\.\.\.|…", sentence):
+        parts, cued = _clause_items(clause)
+        if len(parts) < (2 if cued else MIN_BARE_PARTS):
+            continue
+        on_head = int(bool(head & set(tokenize(clause))))
+        best = max(best, (on_head, len(parts), parts), key=lambda b: (b[0], b[1]))
+    return best[2]
+
+
+def list_items(
+    query: str,
+    sentence: str,
+    kind: str,
+    head: frozenset[str] = frozenset(),
+    entities: Callable[[str], list] | None = None,
+) -> list[str]:
+    """The items a sentence gives: for a list of named things, every phrase of the asked
+    kind's first tier (a person, an organisation, a named agreement) that the question does
+    not name; for a list of descriptions, the parts of its enumeration."""
+    if not kind:
+        return enumeration(sentence, head)
+    labels = set(KIND_LABELS.get(kind, ((),))[0])
+    found = entities(sentence) if entities else sentence_entities([sentence])[0]
+
+    def typed(e: object) -> bool:
+        # An acronym the patterns leave untyped ("NCA", "Met") names an organisation.
+        acronym = kind == "org" and e.label == "NAME" and e.text.isupper() and len(e.text) > 1
+        return e.label in labels or acronym
+
+    return [e.text for e in found if typed(e) and not named_in(e.text, query, e.label)]
+
+
+def item_key(text: str) -> str:
+    """The key items are deduplicated on: folded, spaces collapsed, no leading article."""
+    return re.sub(r"^(?:the|a|an)\s+", "", " ".join(fold(text).split()))
+
+
+# --- which sentences give the list ------------------------------------------------------------
+
+
+class Scored(Protocol):
+    """What the ranking needs of a candidate sentence (``qa.answering.Candidate``)."""
+
+    sentence: str
+    score: float
+    semantic: float
+
+
+# A sentence naming what the question lists ("crimes", or a synonym) is on the list's topic:
+# its score counts this much more. Set by hand on hard-dev's list questions and the probes in
+# tests/test_lists.py; any bonus from 0.1 to 0.3 orders them the same.
+HEAD_BONUS = 0.2
+# ... and more when its items themselves name it ("financial crimes", "money laundering" on a
+# list of crimes): the enumeration is the list asked for, not another one in the same sentence.
+ITEM_HEAD_BONUS = 0.2
+# Further sentences join while they score at least this share of the lead (items from other
+# articles included: a list collects across articles, issue 11 item 4).
+LIST_JOIN_RATIO = 0.6
+MIN_LIST_SEMANTIC = 0.25  # below this cosine a sentence is off the question, whatever it lists
+
+
+def rank_list_sentences(
+    query: str,
+    kind: str,
+    cands: Sequence[Scored],
+    items: Callable[[str], list[str]],
+    limit: int,
+) -> list[Scored]:
+    """The sentences of a list answer, best first: each gives items and adds a new one.
+
+    ``items`` gives a sentence's items (:func:`list_items` bound to the question). The
+    lead is the best sentence giving items, with ``HEAD_BONUS`` for naming the listed thing;
+    others join at ``LIST_JOIN_RATIO`` of its score.
+    """
+    head = list_head(query)
+
+    def score(c: Scored) -> float:
+        on_head = bool(head & set(tokenize(c.sentence)))
+        found = items(c.sentence)
+        naming = sum(1 for t in found if head & set(tokenize(t))) / max(len(found), 1)
+        return c.score + HEAD_BONUS * on_head + ITEM_HEAD_BONUS * naming
+
+    on_topic = [c for c in cands if c.semantic >= MIN_LIST_SEMANTIC]
+    if not on_topic:
+        return []
+    # The best-scoring sentence may give its items in a way no enumeration reads ("played
+    # the flute and violin"): it stays in the running; the bonuses go to listing sentences.
+    best = max(on_topic, key=lambda c: c.score)
+    ranked = sorted(
+        ((score(c), c) for c in on_topic if c is best or items(c.sentence)), key=lambda sc: -sc[0]
+    )
+    floor = LIST_JOIN_RATIO * ranked[0][0]
+    out: list[Scored] = [ranked[0][1]]
+    seen = {item_key(t) for t in items(out[0].sentence)}
+    for s, c in ranked[1:]:
+        if s < floor or len(out) == limit:
+            break
+        new = {item_key(t) for t in items(c.sentence)} - seen
+        if new:
+            out.append(c)
+            seen |= new
+    return out

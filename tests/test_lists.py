@@ -1,0 +1,110 @@
+"""List questions (qa.lists): what is listed, the items of a sentence, which sentences list."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import pytest
+
+from qa.lists import (
+    enumeration,
+    is_list_question,
+    item_key,
+    list_head,
+    listed_noun,
+    rank_list_sentences,
+)
+
+
+@pytest.mark.parametrize(
+    ("question", "noun"),
+    [
+        ("list the crimes the two sides agreed to fight together", "crimes"),
+        ("what were the focus areas of the third migration dialogue", "areas"),
+        ("Which MoUs did they sign?", "MoUs"),
+        ("which memoranda are mentioned", "memoranda"),
+        ("name every UK Home Office figure the articles mention", "figure"),
+        # the noun after an auxiliary, or behind a possessive, is the subject
+        ("what does mps stand for", ""),
+        ("What are Vietnam's frontier guards and their British partners writing together?", ""),
+        ("What happens next?", ""),
+        ("Which UK minister did To Lam speak to?", ""),
+    ],
+)
+def test_listed_noun(question, noun):
+    assert listed_noun(question) == noun
+    assert is_list_question(question) is bool(noun)
+
+
+def test_list_head_takes_the_synonyms_of_its_group():
+    head = list_head("list the crimes the two sides agreed to fight together")
+    assert {"crime", "fraud", "launder"} <= head
+    assert "traffick" not in head  # the topic of every article is no crime list by itself
+    assert list_head("Who is Simon Ridley?") == frozenset()
+
+
+def test_enumeration_reads_the_clause_that_names_the_listed_thing():
+    s = (
+        "The two ministers agreed on projects such as disseminating laws, community "
+        "communication and safe migration; Strengthen cooperation against crimes such as "
+        "property appropriation fraud, financial and banking crimes.../."
+    )
+    assert enumeration(s, list_head("which crimes")) == [
+        "property appropriation fraud", "financial and banking crimes",
+    ]  # fmt: skip
+    # Without a listed thing, the clause with the most parts.
+    assert enumeration(s) == ["disseminating laws", "community communication", "safe migration"]
+
+
+def test_a_middle_and_stays_inside_its_item_and_the_introducing_clause_is_cut():
+    s = (
+        "Strengthen cooperation in fighting crimes using technology, property appropriation "
+        "fraud, financial and banking crimes, money laundering.../."
+    )
+    assert enumeration(s) == [
+        "crimes using technology", "property appropriation fraud",
+        "financial and banking crimes", "money laundering",
+    ]  # fmt: skip
+
+
+def test_enumeration_needs_a_cue_or_three_short_parts():
+    assert enumeration("Quang met Ridley, and they talked.") == []
+    assert enumeration("Topics: visas, asylum and returns.") == ["visas", "asylum", "returns"]
+
+
+def test_a_long_clause_ends_a_bare_list_before_it():
+    s = (
+        "Hailing the ties since 2010, he said the MPS and the UK Home Office have been working "
+        "closely together in combating crimes, migration, border control management, and the "
+        "fight against human trafficking."
+    )
+    assert enumeration(s) == [
+        "crimes", "migration", "border control management", "fight against human trafficking",
+    ]  # fmt: skip
+
+
+def test_item_key_ignores_case_spaces_and_articles():
+    assert item_key("the MoU on  Migration Issues") == item_key("MoU on migration issues")
+
+
+@dataclass(frozen=True)
+class _Cand:
+    sentence: str
+    score: float
+    semantic: float = 0.5
+
+
+def test_list_sentences_lead_with_the_one_naming_the_listed_thing_and_add_new_items():
+    crimes = _Cand("They will fight crimes such as fraud and money laundering.", 0.40)
+    areas = _Cand("They cooperate on areas such as visas, asylum and returns.", 0.50)
+    again = _Cand("The crimes: fraud and money laundering.", 0.39)
+    far = _Cand("They also named crimes such as cybercrime and forgery.", 0.10)
+    off = _Cand("They named crimes such as smuggling and forgery.", 0.45, semantic=0.1)
+    cands = [areas, crimes, again, far, off]
+    query = "list the crimes they will fight"
+    chosen = rank_list_sentences(query, "", cands, enumeration, limit=5)
+    # "crimes" is named by the sentence and by its items: it leads although it scores less;
+    # "areas" joins (within LIST_JOIN_RATIO, new items), "again" adds nothing new, "far" is
+    # under the ratio and "off" is off the question.
+    assert chosen == [crimes, areas]
+    assert rank_list_sentences(query, "", cands, enumeration, limit=1) == [crimes]
