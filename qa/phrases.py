@@ -624,8 +624,8 @@ SUPPORT_WINDOW = 6
 
 
 def support_terms(question: str) -> frozenset[str]:
-    """The question's content stems (BM25 terms; question words and stopwords dropped)."""
-    return frozenset(tokenize(question))
+    """The question's content stems (BM25 terms; question and function words dropped)."""
+    return frozenset(t for t in tokenize(question) if t not in _FUNCTION and len(t) > 1)
 
 
 def span_support(terms: frozenset[str], sentence: str, start: int, end: int) -> float:
@@ -695,7 +695,9 @@ def short_answer(
             return ShortAnswer(best.text, best.start, best.end, kind, best.label, sup)
     group = verb_subject(role, sentence) if role is not None else None
     if group is not None:
-        return ShortAnswer(sentence[group[0] : group[1]], *group, kind, "GROUP")
+        terms = support_terms(re.sub(r"\s*\([^()]*\)\s*$", "", question))
+        sup = span_support(terms, sentence, *group)
+        return ShortAnswer(sentence[group[0] : group[1]], *group, kind, "GROUP", sup)
     return None
 
 
