@@ -44,6 +44,7 @@ from qa.phrases import (
 )
 from qa.questions import MAX_QUESTION_CHARS, check_question
 from qa.render import answer_markdown, closest_markdown, declined_markdown, md_unescape
+from qa.roles import asked_role
 from qa.text import entities
 from qa.types import Answer, Item, Passage, Short
 
@@ -609,6 +610,10 @@ class Check:
     unmet: tuple[Constraint, ...]
     short: ShortAnswer | None
     question: str = ""
+    # The asked role, when the sentence's people of the asked kind are not stated to hold it:
+    # named by a closest-match note, but not an unmet constraint of the confidence features
+    # (the missing short answer already counts there).
+    role_unmet: tuple[Constraint, ...] = ()
 
     def passes(self, kind: str) -> bool:
         """Every constraint met and, for a typed question, a typed phrase the question lacks."""
@@ -721,7 +726,12 @@ def check_candidates(
         )  # fmt: skip
         # The query names what the question leans on ("his guest" after "who is Chien"), so
         # a follow-up's context does not count as a new answer either.
-        found = short_answer(query, c.sentence, _entities(c.sentence), kind=kind) if kind else None
+        found = (
+            short_answer(query, c.sentence, _entities(c.sentence), kind=kind, article=context)
+            if kind
+            else None
+        )
+        role = _role_unmet(query, c.sentence) if found is None and kind == "who" else ()
         if found is None and kind == "org":
             # An organisation the patterns cannot type ("Phoenix House") is a name.
             found = short_answer(query, c.sentence, _entities(c.sentence), kind="who")
@@ -732,8 +742,20 @@ def check_candidates(
             found = lenient_short(query, c.sentence, kind)
             if found is not None and not _fits(question, c.sentence, found):
                 found = None
-        out.append(Check(c, missing, found, question))
+        out.append(Check(c, missing, found, question, role))
     return out
+
+
+def _role_unmet(query: str, sentence: str) -> tuple[Constraint, ...]:
+    """The asked role as an unmet part, when the sentence gives a person of the asked kind
+    but none stated to hold the role ("Who is the Commissioner of the Met?" on a sentence
+    naming only a minister): the closest-match note then names the role."""
+    role = asked_role(query)
+    if role is None:
+        return ()
+    if short_answer(query, sentence, _entities(sentence), kind="who", roles=False) is None:
+        return ()
+    return (Constraint("role", role.text, fold(role.text)),)
 
 
 def _decisive(c: Constraint, question: str, context: str) -> bool:
@@ -904,6 +926,19 @@ def _items(question: str, query: str, sel: Selection, cite_no: dict[int, int]) -
     return tuple(out)
 
 
+# The asked kinds whose passing sentences are ranked by their score blended with the short
+# answer's window support (qa.phrases.span_support): the sentence that ties its phrase to
+# the question's words leads ("held talks ... at the Home Office Robert Jenrick" before a
+# sentence about the NCA whose person only the follow-up's context supports).
+SUPPORT_KINDS = frozenset(k for k in os.environ.get("QA_SUPPORT_KINDS", "who").split(",") if k)
+SUPPORT_BLEND = float(os.environ.get("QA_SUPPORT_BLEND", "1.0"))
+
+
+def _supported_score(ck: Check) -> float:
+    support = ck.short.support if ck.short is not None else 0.0
+    return ck.candidate.score * (1.0 + SUPPORT_BLEND * support)
+
+
 def select_sentences(
     index: Index, question: str, query: str, passages: Sequence[Passage]
 ) -> Selection:
@@ -938,6 +973,8 @@ def select_sentences(
         passing = [ck for ck in passing if ck.candidate is listed[0]] + [
             ck for ck in passing if ck.candidate is not listed[0]
         ]
+    if akind in SUPPORT_KINDS and not listing:
+        passing = sorted(passing, key=_supported_score, reverse=True)
     lead = passing[0] if passing else None
     best = lead.candidate if lead else (cands[0] if cands else None)
     # Confidence that the articles are on the question rests on the best-scoring sentence
@@ -1179,9 +1216,10 @@ def _closest(
     assert ck is not None
     c = ck.candidate
     p = passages[c.passage]
-    if ck.unmet:
-        note = closest_match_message(question, ck.unmet, c.sentence, 1, p.text)
-        missing = tuple(_part(x, question) for x in ck.unmet)
+    unmet_parts = ck.unmet + ck.role_unmet
+    if unmet_parts:
+        note = closest_match_message(question, unmet_parts, c.sentence, 1, p.text)
+        missing = tuple(_part(x, question) for x in unmet_parts)
     else:
         noun = _KIND_NOUNS.get(sel.answer_kind, "answer")
         note = f"No article says {indirect(question)}; the closest match names no {noun} [1]."

@@ -448,3 +448,32 @@ def test_lenient_short_types_general_text(
     assert (found.text if found else None) == expected
     if found:
         assert sentence[found.start : found.end] == found.text
+
+
+def test_unmet_role_is_named_when_the_sentence_has_a_person_of_another_role():
+    from qa.answering import _role_unmet
+    from qa.constraints import Constraint, closest_match_message
+
+    talks = (
+        "The delegation held talks with Minister of State (Minister for Immigration) at the Home "
+        "Office Robert Jenrick, visited the UK's National Crime Agency (NCA)."
+    )
+    q = "Who is the Commissioner of the Metropolitan Police?"
+    missing = _role_unmet(q, talks)
+    assert missing == (Constraint("role", "Commissioner", "commissioner"),)
+    assert closest_match_message(q, missing, talks, 1) == (
+        "No article says who is the Commissioner of the Metropolitan Police; "
+        "the closest match names no Commissioner [1]."
+    )
+    # no person at all: the plain "names no person" note applies instead
+    assert _role_unmet(q, "Several units were visited.") == ()
+
+
+def test_who_sentences_rank_by_score_blended_with_support():
+    from qa.answering import SUPPORT_BLEND, Candidate, Check, _supported_score
+    from qa.phrases import ShortAnswer
+
+    cand = Candidate(0, "s", 0, 0, 0.5, 0.0, 0.0, 0.4)
+    ck = Check(cand, (), ShortAnswer("X", 0, 1, "who", "PERSON", 0.5))
+    assert _supported_score(ck) == 0.4 * (1.0 + SUPPORT_BLEND * 0.5)
+    assert _supported_score(Check(cand, (), None)) == 0.4

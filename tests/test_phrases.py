@@ -288,3 +288,84 @@ def test_pattern_entities_are_disjoint_spans_of_the_text(tokens: list[str]) -> N
     ents = pattern_entities(text)
     assert all(text[e.start : e.end] == e.text and e.text for e in ents)
     assert all(a.end <= b.start for a, b in zip(ents, ents[1:]))
+
+
+# --- roles a who-question asks for (qa.roles) ---------------------------------------------
+
+NCA = (
+    "Visiting the NCA, Deputy Minister Le Quoc Hung and Rob Jones, Director General for "
+    "Operations at the NCA, committed to working closely to exchange and share experiences."
+)
+CO_CHAIRED = (
+    "Within the framework of the visit made by the top Vietnamese legislator, the two defence "
+    "ministries co-chaired the first session of the fourth Vietnam - UK Defence Policy Dialogue."
+)
+GUEST = (
+    "Deputy Minister Chien congratulated his guest on successfully co-chairing the first UK – "
+    "Vietnam migration dialogue alongisde the Ministry of Public Security on the morning of "
+    "August 15."
+)
+
+
+def test_asked_role_by_head_noun_and_by_verb():
+    from qa.roles import asked_role
+
+    chief = asked_role("Who is the NCA's operations chief who met the Vietnamese deputy minister?")
+    assert (chief.text, chief.verb) == ("chief", False)
+    assert "director" in chief.words
+    servant = asked_role("Who is the Home Office's number two civil servant that visited Hanoi?")
+    assert servant.text == "civil servant" and "secretary" in servant.words
+    signed = asked_role("Who signed the Joint Statement for the UK?")
+    assert (signed.text, signed.verb) == ("one who signed", True)
+    assert asked_role("Who did he hold talks with at the home office?") is None
+
+
+def test_role_synonym_in_appositive_picks_the_person_who_holds_it():
+    # "operations chief" is met by "Director General for Operations" (chief ~ director); the
+    # deputy minister next to him holds another role.
+    q = "Who is the NCA's operations chief who met the Vietnamese deputy minister?"
+    found = short_answer(q, NCA)
+    assert found == ShortAnswer("Rob Jones", 51, 60, "who", "PERSON")
+    assert found.support == 3 / 7  # deputy, minister, operations in its window
+
+
+def test_person_with_another_role_does_not_answer():
+    assert short_answer("Who is the Commissioner of the Metropolitan Police?", TALKS) is None
+    # without the role check the minister would be the short answer
+    found = short_answer("Who is the Commissioner of the Metropolitan Police?", TALKS, roles=False)
+    assert found is not None and found.text == "Robert Jenrick"
+
+
+def test_role_stated_at_another_mention_in_the_article():
+    said = "Minister To Lam said that the ministry supports cooperation with the British side."
+    q = "Which Vietnamese general said his ministry would work with Britain?"
+    assert short_answer(q, said) is None
+    found = short_answer(q, said, article=CALL)
+    assert found == ShortAnswer("To Lam", 9, 15, "who", "PERSON")
+
+
+def test_role_noun_asks_for_a_person_not_an_organisation():
+    assert short_answer("Who is the commander of Vietnam's Border Guard Command?", MOU_2018) is None
+
+
+def test_role_verb_needs_the_person_next_to_it():
+    # "his guest" co-chaired, not Chien (five words before the verb)
+    assert short_answer("Who co-chaired the first migration dialogue?", GUEST) is None
+    found = short_answer("Who co-chaired the opening session of the defence dialogue?", CO_CHAIRED)
+    assert found == ShortAnswer("the two defence ministries", 73, 99, "who", "GROUP")
+
+
+def test_adjectival_role_verb_states_no_act():
+    s = "He affirmed that the UK Home Office will continue to implement signed agreements."
+    assert short_answer("Who signed the Joint Statement for the UK?", s) is None
+
+
+def test_span_support_counts_question_terms_near_the_phrase():
+    from qa.phrases import span_support, support_terms
+
+    terms = support_terms("who did he hold talks with at the home office?")
+    start = TALKS.index("Robert Jenrick")
+    assert sorted(terms) == ["hold", "home", "offic", "talk"]
+    assert span_support(terms, TALKS, start, start + len("Robert Jenrick")) == 0.5
+    found = short_answer("who did he hold talks with at the home office?", TALKS)
+    assert found is not None and found.support == 0.5
