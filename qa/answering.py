@@ -341,7 +341,7 @@ def salient_missing(question: str, index: Index) -> tuple[float, list[str], bool
     if not shouting:
         for ent in entities(_uncapitalise_opening(question)):
             ent_terms = tokenize(ent)
-            if ent_terms and any(not index.lexical.known(t) for t in ent_terms):
+            if ent_terms and any(not index.lexical.near_known(t) for t in ent_terms):
                 unknown.append(ent)
     # "Britain" is not in the articles but "United Kingdom" is: a name whose near-synonym the
     # corpus names (cosine >= SYNONYM_COSINE) is not missing. "France" or "Lammy" stay missing.
@@ -793,6 +793,10 @@ _COUNTED = re.compile(
     r"can|could|attended|took|came|went)\b",
     re.I,
 )
+# A number after "the" refers to a group already known ("the two sides", "the three
+# countries"): it answers "how many" only when it counts what the question counts.
+_COUNTED_NOUN = re.compile(r"\bhow many\s+([\w'’-]+)", re.I)
+_DEFINITE_GROUP = re.compile(r"\bthe\s+$", re.I)
 _ASKS_YEAR = re.compile(r"\b(?:what|which)\s+year\b|\byear\s+did\b", re.I)
 _HAS_YEAR = re.compile(r"\b(?:1[5-9]|20)\d{2}\b")
 COUNT_WINDOW = 4  # words after a number in which the noun it counts must appear
@@ -809,7 +813,12 @@ def _fits(question: str, sentence: str, found: ShortAnswer) -> bool:
         return _HAS_YEAR.search(found.text) is not None
     if found.kind == "how_many":
         m = _COUNTED.search(question)
+        if m is None and found.label == "LENIENT":
+            # A vague count ("several", "both") must count the noun after "how many".
+            m = _COUNTED_NOUN.search(question)
         counted = set(tokenize(m.group(1))) if m else set()
+        if not counted and _DEFINITE_GROUP.search(sentence[: found.start]):
+            return False  # "the two sides" names a known group; it counts nothing asked
         if not counted:
             return True
         after = " ".join(sentence[found.end :].split()[:COUNT_WINDOW])

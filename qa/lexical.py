@@ -10,7 +10,7 @@ import re
 import threading
 import unicodedata
 from collections.abc import Sequence
-from functools import lru_cache
+from functools import cached_property, lru_cache
 from pathlib import Path
 
 import numpy as np
@@ -204,6 +204,36 @@ class LexicalIndex:
     def known(self, token: str) -> bool:
         """Whether a (tokenized) term occurs anywhere in the indexed passages."""
         return token in self._bm25.vocab_dict
+
+    def near_known(self, token: str) -> bool:
+        """Whether the term, or one a single edit away, occurs in the indexed passages.
+
+        A name typed with one letter dropped, added or changed ("Yvete", "Cleverley") is the
+        corpus's name, not a missing one. Terms shorter than ``MIN_FUZZY_LEN`` must match
+        exactly: "pho" is not "phu".
+        """
+        if self.known(token):
+            return True
+        if len(token) < MIN_FUZZY_LEN:
+            return False
+        return not self._deletion_keys.isdisjoint(_deletions(token) | {token})
+
+    @cached_property
+    def _deletion_keys(self) -> frozenset[str]:
+        """Every vocabulary term and its one-letter deletions (a symmetric-delete index)."""
+        keys: set[str] = set()
+        for term in self._bm25.vocab_dict:
+            if len(term) >= MIN_FUZZY_LEN - 1:
+                keys.add(term)
+                keys |= _deletions(term)
+        return frozenset(keys)
+
+
+MIN_FUZZY_LEN = 4  # a stem shorter than this ("pho") is one letter from too many other words
+
+
+def _deletions(term: str) -> set[str]:
+    return {term[:i] + term[i + 1 :] for i in range(len(term))}
 
 
 # Below this many passages numpy's buffer sums take under a millisecond (0.6 ms at 100k in

@@ -477,3 +477,38 @@ def test_who_sentences_rank_by_score_blended_with_support():
     ck = Check(cand, (), ShortAnswer("X", 0, 1, "who", "PERSON", 0.5))
     assert _supported_score(ck) == 0.4 * (1.0 + SUPPORT_BLEND * 0.5)
     assert _supported_score(Check(cand, (), None)) == 0.4
+
+
+def _count(sentence: str, text: str, label: str = "CARDINAL"):
+    from qa.phrases import ShortAnswer
+
+    start = sentence.index(text)
+    return ShortAnswer(text, start, start + len(text), "how_many", label)
+
+
+def test_a_definite_group_is_no_count_of_what_is_asked():
+    from qa.answering import _fits
+
+    s = "The two sides agreed to hold the second session in October."
+    # "the two sides" is a group already known: it answers no "how many" whose noun is unknown
+    assert not _fits("rycroft hanoi visit how many days", s, _count(s, "two"))
+    # ... while a number that counts the asked noun still does.
+    s2 = "The delegation visited two Met units."
+    assert _fits("How many units did the delegation visit?", s2, _count(s2, "two"))
+
+
+def test_a_vague_count_must_count_the_noun_after_how_many():
+    from qa.answering import _fits
+
+    s = "The event featured several practical contents for the two sides."
+    q = "How many victims of human trafficking from Vietnam did the UK identify in 2023?"
+    assert not _fits(q, s, _count(s, "several", "LENIENT"))
+    s2 = "Several victims were identified."
+    assert _fits(q, s2, _count(s2, "Several", "LENIENT"))
+
+
+def test_a_misspelt_name_of_the_corpus_is_not_a_missing_name(fake_index):
+    from qa.answering import salient_missing
+
+    assert salient_missing("what did Yvete Cooper and Quang agree", fake_index)[2] is False
+    assert salient_missing("what did David Lammy and Quang agree", fake_index)[2] is True
