@@ -33,6 +33,7 @@ from qa.lists import (
     item_key,
     list_head,
     list_items,
+    list_kind,
     rank_list_sentences,
 )
 from qa.phrases import (
@@ -964,6 +965,7 @@ def select_sentences(
     kind = question_type(query)
     akind = first_kind(question)
     listing = is_list_question(question)
+    akind = list_kind(question, akind) if listing else akind
     missing, _, proper_missing = salient_missing(question, index)
     if kind in _TYPED_KINDS and cands:
         # Lead with the best sentence that holds a date/number, if it is nearly as good.

@@ -21,6 +21,7 @@ from qa.phrases import KIND_LABELS, named_in, sentence_entities
 _LIST_CUE = re.compile(r"^\s*(?:list|name|give|show)\b|\b(?:which|what|all|every|each)\b", re.I)
 _CUE_FILLER = {"were", "are", "the", "all", "every", "each", "of", "me"}
 CUE_WINDOW = 3  # the listed noun comes within this many words after its cue ("which two UK MoUs")
+MAX_CUE_WORDS = 9  # ... counting only lower-case words, within this many words in all
 _IRREGULAR_PLURALS = {"memoranda", "people", "criteria", "media"}
 _NOT_PLURAL = {
     "was", "is", "has", "does", "this", "his", "its", "us", "across", "as", "thus", "plus",
@@ -49,7 +50,7 @@ def listed_noun(question: str) -> str:
     """The plural noun a list question counts ("crimes" in "list the crimes ..."), or ""."""
     for m in _LIST_CUE.finditer(question):
         cue = m.group(0).strip().lower()
-        words = _WORD_RE.findall(question[m.end() :])[: CUE_WINDOW + 4]
+        words = _WORD_RE.findall(question[m.end() :])[:MAX_CUE_WORDS]
         noun = (
             _after_determiner(words) if cue in ("all", "every", "each")
             else _after_question_word(words) if cue in ("which", "what")
@@ -76,12 +77,26 @@ def _after_question_word(words: list[str]) -> str:
         return ""
     while words and words[0].lower() in _CUE_FILLER:
         words = words[1:]
-    for w in words[:CUE_WINDOW]:
+    for w in _window(words):
         if w.lower() in _AUX or w.lower() in ("are", "were") or w.lower().endswith(("'s", "’s")):
             return ""
         if _plural(w):
             return w
     return ""
+
+
+def _window(words: list[str]) -> list[str]:
+    """The words in which a cue's noun is looked for: ``CUE_WINDOW`` lower-case ones, the
+    capitalised modifiers between them not counted ("which senior UK Home Office civil
+    servants")."""
+    out: list[str] = []
+    lower = 0
+    for w in words:
+        out.append(w)
+        lower += not w[:1].isupper()
+        if lower == CUE_WINDOW:
+            break
+    return out
 
 
 def _after_imperative(words: list[str]) -> str:
@@ -91,12 +106,9 @@ def _after_imperative(words: list[str]) -> str:
     while words and words[0].lower() in _CUE_FILLER:
         each = each or words[0].lower() in ("every", "each")
         words = words[1:]
-    for w in words[:CUE_WINDOW]:
-        if _plural(w):
-            return w
     if each:
         return next((w for w in words[: CUE_WINDOW + 1] if w.islower()), "")
-    return ""
+    return next((w for w in _window(words) if _plural(w)), "")
 
 
 # Nouns that name the same kind of listed thing in news of diplomacy and law enforcement:
@@ -111,8 +123,8 @@ HEAD_GROUPS: tuple[frozenset[str], ...] = tuple(
          "department", "office", "police", "authority", "force", "embassy"),
         ("topic", "area", "field", "issue", "subject", "content", "matter", "sector", "theme"),
         ("crime", "offence", "offense", "fraud", "laundering", "cybercrime"),
-        ("official", "minister", "leader", "figure", "officer", "secretary", "people",
-         "person", "delegation"),
+        ("official", "minister", "leader", "figure", "secretary", "people",
+         "person", "delegation", "servant"),
         ("measure", "step", "action", "activity", "programme", "program", "project",
          "initiative", "campaign"),
         ("training", "course", "workshop", "seminar", "session"),
@@ -140,15 +152,33 @@ def is_list_question(question: str) -> bool:
     return bool(noun) and noun.lower() not in _TIME_NOUNS
 
 
+# What each group of listed nouns names, as ``qa.phrases.answer_kind`` calls it: a list of
+# officials is a list of people ("name every UK Home Office figure").
+_GROUP_KINDS = {"official": "who", "agency": "org", "memorandum": "agreement"}
+
+
+def list_kind(question: str, asked: str) -> str:
+    """The kind of a list's items: ``asked`` (the question's kind) if it has one, else the
+    kind its listed noun's group names ("figures": people), else "" (descriptions)."""
+    if asked:
+        return asked
+    head = list_head(question)
+    for word, kind in _GROUP_KINDS.items():
+        if tokenize(word)[0] in head:
+            return kind
+    return ""
+
+
 def list_head(question: str) -> frozenset[str]:
     """The terms (BM25 stems) of what a list question lists, with their group's synonyms.
 
     "list the crimes the two sides agreed to fight" lists crimes (and frauds, laundering);
     empty when the question is no list question.
     """
-    terms = frozenset(tokenize(listed_noun(question)))
+    noun = frozenset(tokenize(listed_noun(question)))
+    terms = noun
     for group in HEAD_GROUPS:
-        if terms & group:
+        if noun & group:  # the noun's own groups only: no chain from group to group
             terms |= group
     return terms
 

@@ -48,8 +48,10 @@ _LISTING_TAIL = (
     r"cited|listed|proposed|signed|reaffirmed|agreed|discussed|implemented|but|not|yet|so|far|in|"
     r"the|these|all|articles?|reports?|documents|news|corpus|across|overall|by|both|sides?|there|"
     r"from|vietnam|vietnamese|uk|british|britain|"
-    r"of|them|us|me|please))*\s*[?.!]*$"
+    r"of|them|us|me|please|mention|mentions|name|names))*\s*[?.!]*$"
 )
+# "name every UK Home Office figure ...": after "every"/"each" the listed noun is singular.
+_EVERY_HEAD = r"^(?:list|name|show|show me|give me)(?: all| the)* (?:every|each)(?: [\w'-]+){0,3}? "
 _LIST_HEAD = r"^(?:which|what|list|name|show|show me|give me|who are|who were)(?: all| the| of the| me)*(?: [\w'-]+){0,3}? "
 
 _ROUTE_RULES: tuple[tuple[str, re.Pattern[str]], ...] = tuple(
@@ -80,6 +82,10 @@ _ROUTE_RULES: tuple[tuple[str, re.Pattern[str]], ...] = tuple(
             "people",
             _LIST_HEAD
             + r"(?:officials|people|persons|ministers|leaders|participants|delegates|politicians|figures|officers)"
+            + _LISTING_TAIL
+            + "|"
+            + _EVERY_HEAD
+            + r"(?:official|person|minister|leader|participant|delegate|politician|figure|officer)"
             + _LISTING_TAIL
             + r"|\bwho'?s who\b",
         ),

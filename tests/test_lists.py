@@ -24,6 +24,8 @@ from qa.lists import (
         ("Which MoUs did they sign?", "MoUs"),
         ("which memoranda are mentioned", "memoranda"),
         ("name every UK Home Office figure the articles mention", "figure"),
+        # capitalised modifiers do not use up the window
+        ("Which senior UK Home Office civil servants were received?", "servants"),
         # the noun after an auxiliary, or behind a possessive, is the subject
         ("what does mps stand for", ""),
         ("What are Vietnam's frontier guards and their British partners writing together?", ""),
@@ -108,3 +110,19 @@ def test_list_sentences_lead_with_the_one_naming_the_listed_thing_and_add_new_it
     # under the ratio and "off" is off the question.
     assert chosen == [crimes, areas]
     assert rank_list_sentences(query, "", cands, enumeration, limit=1) == [crimes]
+
+
+@pytest.mark.parametrize(
+    ("question", "kind"),
+    [
+        ("Which senior UK Home Office civil servants were received?", "who"),
+        ("what agencies did the delegation visit", "org"),
+        ("which documents did both sides commit to", "agreement"),
+        ("list the crimes the two sides agreed to fight", ""),
+    ],
+)
+def test_list_kind_follows_the_listed_noun_group(question, kind):
+    from qa.lists import list_kind
+
+    assert list_kind(question, "") == kind
+    assert list_kind(question, "when") == "when"  # the question's own kind comes first

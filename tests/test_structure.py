@@ -359,6 +359,8 @@ def test_corpus_extraction_matches_most_of_the_gold(corpus_structure):
         ("who did To Lam talk to?", "counterparts"),
         ("which organisations are involved?", "organisations"),
         ("What agreements have been proposed but not signed yet?", "agreements"),
+        # after "every" the listed noun is singular
+        ("name every UK Home Office figure the articles mention", "people"),
     ],
 )
 def test_route_structure_questions(question, expected):
@@ -369,6 +371,7 @@ def test_route_structure_questions(question, expected):
     "question",
     [
         "Which UK official did To Lam speak with?",
+        "Which official signed?",
         "When did the third migration dialogue take place?",
         "What agreement did Le Quoc Hung suggest that Vietnam and the UK soon negotiate and sign?",
         "What did the Border Guard Command and its UK partner hold in order to share experience?",
