@@ -289,7 +289,29 @@ def list_items(
         acronym = kind == "org" and e.label == "NAME" and e.text.isupper() and len(e.text) > 1
         return e.label in labels or acronym
 
-    return [e.text for e in found if typed(e) and not named_in(e.text, query, e.label)]
+    owners = _owners(query, sentence)
+    return [
+        e.text for e in found
+        if typed(e) and not named_in(e.text, query, e.label) and item_key(e.text) not in owners
+    ]  # fmt: skip
+
+
+# "the delegation of the Ministry of Public Security", "the Ministry's delegation": the
+# owner of a thing the question names is not one of the things it lists (the agencies a
+# delegation visited are not the ministry it came from).
+_OWNED = r"\b(?i:{w})\s+of\s+(?:the\s+)?((?:[A-Z][\w'’-]*\s*(?:of\s+|and\s+|for\s+)?)+)"
+_OWNER = r"((?:[A-Z][\w-]*\s+(?:of\s+|and\s+|for\s+)?)*[A-Z][\w-]*)['’][sS]\s+(?i:{w})\b"
+MIN_OWNED_WORD = 4  # question words shorter than this ("uk", "met") own nothing here
+
+
+def _owners(query: str, sentence: str) -> set[str]:
+    """Item keys of the names that own a thing the question names, in this sentence."""
+    out: set[str] = set()
+    for w in {w for w in re.findall(r"[a-z]+", fold(query)) if len(w) >= MIN_OWNED_WORD}:
+        for rx in (_OWNED, _OWNER):
+            for m in re.finditer(rx.format(w=re.escape(w)), sentence):
+                out.add(item_key(m.group(1).strip()))
+    return out
 
 
 def item_key(text: str) -> str:

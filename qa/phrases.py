@@ -313,7 +313,7 @@ def _is_cap(tok: str) -> bool:
 
 
 def _key(tok: str) -> str:
-    return fold(tok.rstrip(".").removesuffix("'s").removesuffix("’s"))
+    return fold(tok.rstrip(".")).removesuffix("'s").removesuffix("’s")
 
 
 def _runs(text: str) -> list[list[tuple[int, int, str]]]:
@@ -327,7 +327,8 @@ def _runs(text: str) -> list[list[tuple[int, int, str]]]:
         gap_ok = not cur or re.fullmatch(r"[\s\-–]*", text[cur[-1][1] : s]) is not None
         if _is_cap(t) and gap_ok:
             cur.append((s, e, t))
-            if t.endswith(("'s", "’s")) or text[e : e + 1] in ',;:()"“”':
+            # a possessive ends the name, whatever its case ("Security'S delegation")
+            if t.lower().endswith(("'s", "’s")) or text[e : e + 1] in ',;:()"“”':
                 runs.append(cur)
                 cur = []
         elif cur and t.lower() in _CONNECTORS and gap_ok:
@@ -363,7 +364,7 @@ def _span(text: str, toks: Sequence[tuple[int, int, str]], label: str) -> Entity
     s, e = toks[0][0], toks[-1][1]
     piece = text[s:e]
     for suffix in ("'s", "’s"):
-        if piece.endswith(suffix):
+        if piece.lower().endswith(suffix):
             e -= len(suffix)
     if text[e - 1 : e] == "." and not re.search(r"\b[A-Z]\.$", text[s:e]):
         e -= 1 if _key(toks[-1][2]) not in _TITLES else 0

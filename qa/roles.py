@@ -50,6 +50,9 @@ ROLE_VERBS: dict[str, tuple[str, ...]] = {
     "co-chaired": ("co-chaired", "co-chairing", "co-chair", "co-chairs", "co-chairman"),
     "chaired": ("chaired", "chairing", "chair", "chairman", "chairwoman", "co-chaired",
                 "co-chairing"),
+    # "Who led the delegation?": "a delegation ... led by its Deputy Minister ... Le Quoc Hung"
+    "led": ("led", "leads", "leading", "leader", "headed", "heads", "head"),
+    "headed": ("led", "leads", "leading", "leader", "headed", "heads", "head"),
 }  # fmt: skip
 # Words between a role verb and the person who did it: "Ridley signed" (0), "The Yarlung
 # rulers of Tibet also signed" (4, SQuAD train). Set by hand; "Deputy Minister Chien
@@ -181,7 +184,9 @@ def _verb_spans(role: AskedRole, sentence: str) -> list[tuple[int, int]]:
 def _near_verb(role: AskedRole, sentence: str, start: int, end: int) -> bool:
     for vs, ve in _verb_spans(role, sentence):
         between = sentence[end:vs] if vs >= end else sentence[ve:start]
-        if len(_WORD.findall(between)) <= VERB_WINDOW:
+        # a title between verb and name ("led by its Deputy Minister Lieutenant General Le
+        # Quoc Hung") is part of the name: only lower-case words count
+        if sum(1 for w in _WORD.findall(between) if not w[:1].isupper()) <= VERB_WINDOW:
             return True
     return False
 

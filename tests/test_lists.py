@@ -126,3 +126,16 @@ def test_list_kind_follows_the_listed_noun_group(question, kind):
 
     assert list_kind(question, "") == kind
     assert list_kind(question, "when") == "when"  # the question's own kind comes first
+
+
+def test_the_owner_of_what_the_question_names_is_no_item():
+    from qa.lists import list_items
+
+    q = "what agencies did hung's delegation visit in the UK"
+    s = "On this occasion, the Ministry of Public Security'S delegation also visited the Vietnamese Embassy."
+    assert list_items(q, s, "org") == ["Vietnamese Embassy"]
+    s2 = "A delegation of the Ministry of Public Security visited the National Crime Agency."
+    assert list_items(q, s2, "org") == ["National Crime Agency"]
+    # owned by something the question does not name: still an item
+    s3 = "The Ministry of Public Security's officers visited the National Crime Agency."
+    assert list_items(q, s3, "org") == ["Ministry of Public Security", "National Crime Agency"]

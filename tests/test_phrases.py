@@ -369,3 +369,22 @@ def test_span_support_counts_question_terms_near_the_phrase():
     assert span_support(terms, TALKS, start, start + len("Robert Jenrick")) == 0.5
     found = short_answer("who did he hold talks with at the home office?", TALKS)
     assert found is not None and found.support == 0.5
+
+
+def test_who_led_is_a_role_verb_and_a_title_between_does_not_count():
+    s = (
+        "A high-ranking delegation of the Ministry of Public Security led by its Deputy "
+        "Minister Lieutenant General Le Quoc Hung paid a working visit to the United Kingdom."
+    )
+    found = short_answer("Who led the Vietnamese delegation?", s)
+    assert found is not None and found.text.endswith("Le Quoc Hung")
+    # a sentence whose only name is an organisation the delegation visited states no leader
+    other = "On this occasion, the delegation also visited the Vietnamese Embassy in the UK."
+    assert short_answer("Who led the Vietnamese delegation?", other) is None
+
+
+def test_a_possessive_ends_a_name_whatever_its_case():
+    from qa.phrases import pattern_entities
+
+    s = "On this occasion, the Ministry of Public Security'S delegation also visited London."
+    assert [e.text for e in pattern_entities(s)][:1] == ["Ministry of Public Security"]
