@@ -24,10 +24,12 @@ def dev_report(real_index):
 
 def test_dev_retrieval_levels(dev_report):
     m = dev_report.metrics
-    # Measured 0.982 / 0.789 (56 and 45 of 57, int8 encoder); floors allow one question to
-    # flip on a tie.
+    # Measured 0.982 / 0.789 (56 and 45 of 57, int8 encoder), then 0.754 (43 of 57) once the
+    # follow-up dev-061 carries the person the conversation is about ("Le Quoc Hung", not
+    # "Met") into its query, which ranks another passage of his visit first; floors allow one
+    # question to flip on a tie.
     assert m["hit@5"] >= 0.96
-    assert m["hit@1"] >= 0.77
+    assert m["hit@1"] >= 0.73
 
 
 def test_dev_answer_levels(dev_report):
