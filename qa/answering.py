@@ -49,8 +49,12 @@ DECLINE_TEXT = "The articles do not answer this question."
 # --- question analysis -----------------------------------------------------------------------
 
 _MONTHS = "january|february|march|april|may|june|july|august|september|october|november|december"
+# A year is any of 1000-2099, with its decade form ("1848", "the 1990s"), as qa.phrases
+# types them: with 19xx/20xx only, general text's "in 1848" sentences counted as holding no
+# date, marked the question "type_mismatch" and lost the typed lead (SQuAD train excerpt:
+# containment 0.776 -> 0.781, answerable declined 327 -> 303; news sets unchanged).
 _DATE_RE = re.compile(
-    rf"\b(?:{_MONTHS})\b(?:\s+\d{{1,2}}(?:\s*-\s*\d{{1,2}})?)?(?:,?\s+\d{{4}})?|\b(?:19|20)\d{{2}}\b"
+    rf"\b(?:{_MONTHS})\b(?:\s+\d{{1,2}}(?:\s*-\s*\d{{1,2}})?)?(?:,?\s+\d{{4}})?|\b(?:1[0-9]|20)\d{{2}}s?\b"
     r"|\b\d{1,2}/\d{1,2}/\d{4}\b|\b(?:morning|afternoon|evening) of\b",
     re.IGNORECASE,
 )

@@ -119,6 +119,11 @@ def test_question_type_of_the_question_proper(question, kind):
         ("amount", "The two sides met 5 times in 2023.", 0.0),
         ("amount", "The UK pledged £2 million for training.", 1.0),
         ("amount", "The project costs 3 billion VND.", 1.0),
+        # A year of general text is a date too, as qa.phrases types it.
+        ("when", "The castle was finished in 1848.", 1.0),
+        ("when", "She rose to fame in the late 1990s.", 1.0),
+        ("when", "The castle was finished by 300 masons.", 0.0),
+        ("how_many", "The castle was finished in 1848.", 0.0),
     ],
 )
 def test_expected_answer_types(kind, sentence, match):
