@@ -448,3 +448,23 @@ def test_lenient_short_types_general_text(
     assert (found.text if found else None) == expected
     if found:
         assert sentence[found.start : found.end] == found.text
+
+
+@pytest.mark.parametrize(
+    ("question", "decisive"),
+    [
+        ("Which two countries signed the deal?", False),
+        ("What are two subjects of criticism of iPods?", False),
+        ("Who were two visitors to Chopin in Nohant?", False),
+        ("What were the three sites used for filming?", False),
+        ("Who shot the film on 45 mm film stock?", True),
+        ("What did the letter want the two recipients to focus on?", True),
+    ],
+)
+def test_a_number_in_the_asking_phrase_counts_the_answer(question: str, decisive: bool) -> None:
+    """A count of the answer's items is not a part the text must say (issue 11)."""
+    from qa.answering import _decisive
+    from qa.constraints import extract_constraints
+
+    (number,) = [c for c in extract_constraints(question) if c.kind == "number"]
+    assert _decisive(number, question, "") is decisive
