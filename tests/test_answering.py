@@ -468,3 +468,20 @@ def test_a_number_in_the_asking_phrase_counts_the_answer(question: str, decisive
 
     (number,) = [c for c in extract_constraints(question) if c.kind == "number"]
     assert _decisive(number, question, "") is decisive
+
+
+@pytest.mark.parametrize(
+    ("sentence", "text", "fits"),
+    [
+        ("The regime was eradicated in 1358.", "1358", True),
+        ("The dialogue was held in 2023.", "2023", True),
+        ("The dialogue was held on March 4.", "March 4", False),
+    ],
+)
+def test_what_year_is_answered_by_any_year(sentence: str, text: str, fits: bool) -> None:
+    from qa.answering import _fits
+    from qa.phrases import ShortAnswer
+
+    start = sentence.index(text)
+    found = ShortAnswer(text, start, start + len(text), "when", "DATE")
+    assert _fits("In what year was it held?", sentence, found) is fits
