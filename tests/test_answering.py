@@ -485,3 +485,22 @@ def test_what_year_is_answered_by_any_year(sentence: str, text: str, fits: bool)
     start = sentence.index(text)
     found = ShortAnswer(text, start, start + len(text), "when", "DATE")
     assert _fits("In what year was it held?", sentence, found) is fits
+
+
+def test_a_strong_typed_lead_needs_a_first_tier_phrase() -> None:
+    """A typed lead with a first-tier phrase answers above STRONG_THRESHOLD; a broad typing
+    ("LENIENT") or a second tier still needs THRESHOLD (issue 11)."""
+    from qa.answering import STRONG_THRESHOLD, THRESHOLD, Candidate, Check, _strong
+    from qa.phrases import ShortAnswer
+
+    c = Candidate(0, "She was born in 1981.", 0, -1, 0.5, 0.5, 1.0, 0.5)
+
+    def check(label: str) -> Check:
+        return Check(c, (), ShortAnswer("1981", 16, 20, "when", label), "When was she born?")
+
+    assert STRONG_THRESHOLD < THRESHOLD
+    assert _strong(check("DATE"), "when") is True
+    assert _strong(check("LENIENT"), "when") is False
+    assert _strong(check("TIME"), "when") is False
+    assert _strong(check("DATE"), "") is False
+    assert _strong(None, "when") is False
