@@ -504,3 +504,36 @@ def test_a_strong_typed_lead_needs_a_first_tier_phrase() -> None:
     assert _strong(check("TIME"), "when") is False
     assert _strong(check("DATE"), "") is False
     assert _strong(None, "when") is False
+
+
+class _PhraseEncoder:
+    """Unit vectors by a phrase's first word: "selections" is close to "tracks"."""
+
+    AXES = {"tracks": (1.0, 0.0), "musical": (0.8, 0.6), "sides": (0.0, 1.0)}
+
+    def encode(self, texts):
+        import numpy as np
+
+        return np.array([self.AXES.get(t.split()[0], (0.0, 1.0)) for t in texts])
+
+
+@pytest.mark.parametrize(
+    ("sentence", "number", "fits"),
+    [
+        # The counted noun said another way, close in meaning (cosine 0.8).
+        ("A CD held 20 musical selections from the game.", "20", True),
+        # Said nowhere and not close (cosine 0): the number counts something else.
+        ("The two sides agreed to promote coordination.", "two", False),
+        # Said in the sentence but not next to the number: the number counts something else.
+        ("The two sides met in Hanoi, where a band recorded tracks.", "two", False),
+    ],
+)
+def test_a_count_may_name_what_it_counts_in_other_words(sentence, number, fits):
+    from qa.answering import _fits
+    from qa.phrases import ShortAnswer
+
+    start = sentence.index(number)
+    found = ShortAnswer(number, start, start + len(number), "how_many", "CARDINAL")
+    q = "How many tracks were recorded on the CD?"
+    assert _fits(q, sentence, found, _PhraseEncoder()) is fits
+    assert _fits(q, sentence, found) is False  # without an encoder, as asked only
