@@ -469,10 +469,18 @@ def _plain_run(text: str, run: list[tuple[int, int, str]], sent_start: bool) -> 
                 continue  # "Quang added ..." is a name, "Strengthen ..." is not: undecidable
             else:
                 label = "NAME"
+        elif _PLACE_BEFORE.search(text[max(0, part[0][0] - 10) : part[0][0]]):
+            label = "GPE"  # "in Saudi Arabia", "at East Rutherford": a place, not a person
         else:
             label = "PERSON"
         out += _labelled(text, part, label)
     return out
+
+
+# A name of two or more words right after "in", "at" or "near" is a place ("from" is not:
+# "a call from James Cleverly"). SQuAD train excerpt: containment +5 questions, news sets
+# unchanged; one SQuAD unanswerable question fewer declined.
+_PLACE_BEFORE = re.compile(r"\b(?:in|at|near)\s+(?:the\s+)?$", re.I)
 
 
 def _overlaps(a: Entity, spans: Sequence[Entity]) -> bool:

@@ -288,3 +288,14 @@ def test_pattern_entities_are_disjoint_spans_of_the_text(tokens: list[str]) -> N
     ents = pattern_entities(text)
     assert all(text[e.start : e.end] == e.text and e.text for e in ents)
     assert all(a.end <= b.start for a, b in zip(ents, ents[1:]))
+
+
+def test_a_name_of_several_words_after_in_or_at_is_a_place() -> None:
+    ents = [(e.text, e.label) for e in pattern_entities(
+        "Saad Hariri met aid donors in Saudi Arabia and at the East Rutherford stadium."
+    )]  # fmt: skip
+    assert ents == [("Saad Hariri", "PERSON"), ("Saudi Arabia", "GPE"), ("East Rutherford", "GPE")]
+    ents = [(e.text, e.label) for e in pattern_entities("It was a call from James Cleverly.")]
+    assert ents == [("James Cleverly", "PERSON")]
+    found = short_answer("Where did he meet aid donors?", "He met aid donors in Saudi Arabia.")
+    assert found is not None and (found.text, found.label) == ("Saudi Arabia", "GPE")
