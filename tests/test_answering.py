@@ -537,3 +537,36 @@ def test_a_count_may_name_what_it_counts_in_other_words(sentence, number, fits):
     q = "How many tracks were recorded on the CD?"
     assert _fits(q, sentence, found, _PhraseEncoder()) is fits
     assert _fits(q, sentence, found) is False  # without an encoder, as asked only
+
+
+def test_same_article_sentences_that_meet_the_question_join_down_to_the_check_ratio(
+    fake_index,
+) -> None:
+    """A checked sentence of the lead's article that meets the whole question joins a
+    one-part answer if it scores at least SAME_EVENT_RATIO of the lead and its similarity
+    is at least SAME_EVENT_MIN_SEMANTIC; another article's never does (issue 11, item 3)."""
+    from qa.answering import (
+        SAME_EVENT_MIN_SEMANTIC,
+        SAME_EVENT_RATIO,
+        Candidate,
+        Check,
+        _same_event,
+    )
+
+    docs = {}
+    for p in fake_index.passages:
+        docs.setdefault(p.doc_id, p)
+    ps = list(docs.values())[:2]
+
+    def check(pi: int, score: float, semantic: float) -> Check:
+        c = Candidate(pi, f"s{pi}-{score}-{semantic}", 0, -1, semantic, 0.5, 0.0, score)
+        return Check(c, (), None, "What did they discuss?")
+
+    lead = check(0, 1.0, 0.6)
+    near = check(0, SAME_EVENT_RATIO, SAME_EVENT_MIN_SEMANTIC)
+    low = check(0, SAME_EVENT_RATIO - 0.01, 0.6)
+    loose = check(0, 0.9, SAME_EVENT_MIN_SEMANTIC - 0.01)
+    other = check(1, 0.95, 0.6)
+    checks = [lead, other, low, loose, near]
+    assert (SAME_EVENT_RATIO, SAME_EVENT_MIN_SEMANTIC) == (0.6, 0.2)
+    assert _same_event(lead, checks, ps, "") == [near.candidate]
