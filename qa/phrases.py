@@ -85,7 +85,7 @@ _WHICH = r"\b(?:which|what)\s+(?:[\w'’-]+\s+){0,2}?"
 _KIND_CUES: tuple[tuple[str, re.Pattern[str]], ...] = (
     ("amount", re.compile(r"\bhow much (?:money|funding|aid|did .* (?:cost|pay|spend))\b|\bhow much\b.*\b(?:cost|fund|pledge|spend|spent|pay|paid|worth)\b", re.I)),
     ("how_many", re.compile(r"\bhow (?:many|much)\b|\bnumber of\b|\bwhat number\b", re.I)),
-    ("when", re.compile(r"\bwhen\b|" + _WHICH + r"(?:date|day|year|month|time|decade|century)\b|\bon what (?:date|day)\b", re.I)),
+    ("when", re.compile(r"\bwhen\b|" + _WHICH + r"(?:date|day|year|month|time|decade|century)\b", re.I)),
     ("where", re.compile(r"\bwhere\b|" + _WHICH + r"(?:city|cities|country|countries|place|venue|location|town|capital|state)\b", re.I)),
     ("org", re.compile(_WHICH + rf"(?:{_ORG_NOUNS})\b", re.I)),
     ("agreement", re.compile(_WHICH + rf"(?:{_AGREEMENT_NOUNS})\b", re.I)),

@@ -68,6 +68,7 @@ AGREEMENTS = (
         ("Which minister hosted Simon Ridley?", "who"),
         ("When did Hung visit the UK?", "when"),
         ("In what year was the MoU signed?", "when"),
+        ("On what date will the second dialogue be held?", "when"),  # after its preposition
         ("Where was the third dialogue held?", "where"),
         ("Which city hosted the dialogue?", "where"),
         ("How many MoUs were signed?", "how_many"),
