@@ -259,6 +259,19 @@ def _head(question: str, end: int) -> str:
     return fold(window[0])
 
 
+# A number written as part of a date or a span of years counts nothing: "2013-4", "2004-05",
+# "1837-847" (a typo), "2/21/2016", "the 00's" (SQuAD train excerpt: each declined an
+# answerable question as an unmet count).
+_YEAR_SPAN_BEFORE = re.compile(r"\b(?:1[0-9]|20)\d{2}\s*[-–/]\s*$")
+_DATE_PART_AFTER = re.compile(r"(?:['’]?s\b|/\d)")
+
+
+def _date_part(q: str, m: re.Match[str]) -> bool:
+    """Whether the number ``m`` of ``q`` is part of a date, a span of years or a decade."""
+    before = q[max(0, m.start() - 8) : m.start()]
+    return bool(_YEAR_SPAN_BEFORE.search(before) or _DATE_PART_AFTER.match(q, m.end()))
+
+
 def extract_constraints(question: str) -> tuple[Constraint, ...]:
     """The question's specific constraints, in the order they appear."""
     out: list[tuple[int, Constraint]] = []
@@ -295,7 +308,7 @@ def extract_constraints(question: str) -> tuple[Constraint, ...]:
         if m.group(2):
             out.append((m.start(2), Constraint("day", m.group(0), f"{month} {int(m.group(2))}")))
     for m in _NUMBER_RE.finditer(q):
-        if any(s <= m.start() < e for s, e in date_spans):
+        if any(s <= m.start() < e for s, e in date_spans) or _date_part(q, m):
             continue
         raw = m.group(1).lower()
         if raw == "one":

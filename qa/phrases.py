@@ -89,7 +89,7 @@ _WHICH = r"\b(?:which|what)\s+(?:[\w'’-]+\s+){0,2}?"
 _KIND_CUES: tuple[tuple[str, re.Pattern[str]], ...] = (
     ("amount", re.compile(r"\bhow much (?:money|funding|aid|did .* (?:cost|pay|spend))\b|\bhow much\b.*\b(?:cost|fund|pledge|spend|spent|pay|paid|worth)\b", re.I)),
     ("how_many", re.compile(r"\bhow (?:many|much)\b|\bnumber of\b|\bwhat number\b", re.I)),
-    ("when", re.compile(r"\bwhen\b|" + _WHICH + r"(?:date|day|year|month|time|decade|century)\b|\bon what (?:date|day)\b", re.I)),
+    ("when", re.compile(r"\bwhen\b|" + _WHICH + r"(?:date|day|year|month|time|decade|century)\b", re.I)),
     ("where", re.compile(r"\bwhere\b|" + _WHICH + r"(?:city|cities|country|countries|place|venue|location|town|capital|state)\b", re.I)),
     ("org", re.compile(_WHICH + rf"(?:{_ORG_NOUNS})\b", re.I)),
     ("agreement", re.compile(_WHICH + rf"(?:{_AGREEMENT_NOUNS})\b", re.I)),
@@ -475,10 +475,18 @@ def _plain_run(text: str, run: list[tuple[int, int, str]], sent_start: bool) -> 
                 continue  # "Quang added ..." is a name, "Strengthen ..." is not: undecidable
             else:
                 label = "NAME"
+        elif _PLACE_BEFORE.search(text[max(0, part[0][0] - 10) : part[0][0]]):
+            label = "GPE"  # "in Saudi Arabia", "at East Rutherford": a place, not a person
         else:
             label = "PERSON"
         out += _labelled(text, part, label)
     return out
+
+
+# A name of two or more words right after "in", "at" or "near" is a place ("from" is not:
+# "a call from James Cleverly"). SQuAD train excerpt: containment +5 questions, news sets
+# unchanged; one SQuAD unanswerable question fewer declined.
+_PLACE_BEFORE = re.compile(r"\b(?:in|at|near)\s+(?:the\s+)?$", re.I)
 
 
 def _overlaps(a: Entity, spans: Sequence[Entity]) -> bool:

@@ -124,6 +124,11 @@ def test_question_type_of_the_question_proper(question, kind):
         ("amount", "The two sides met 5 times in 2023.", 0.0),
         ("amount", "The UK pledged £2 million for training.", 1.0),
         ("amount", "The project costs 3 billion VND.", 1.0),
+        # A year of general text is a date too, as qa.phrases types it.
+        ("when", "The castle was finished in 1848.", 1.0),
+        ("when", "She rose to fame in the late 1990s.", 1.0),
+        ("when", "The castle was finished by 300 masons.", 0.0),
+        ("how_many", "The castle was finished in 1848.", 0.0),
     ],
 )
 def test_expected_answer_types(kind, sentence, match):
@@ -512,3 +517,125 @@ def test_a_misspelt_name_of_the_corpus_is_not_a_missing_name(fake_index):
 
     assert salient_missing("what did Yvete Cooper and Quang agree", fake_index)[2] is False
     assert salient_missing("what did David Lammy and Quang agree", fake_index)[2] is True
+
+
+@pytest.mark.parametrize(
+    ("question", "decisive"),
+    [
+        ("Which two countries signed the deal?", False),
+        ("What are two subjects of criticism of iPods?", False),
+        ("Who were two visitors to Chopin in Nohant?", False),
+        ("What were the three sites used for filming?", False),
+        ("Who shot the film on 45 mm film stock?", True),
+        ("What did the letter want the two recipients to focus on?", True),
+    ],
+)
+def test_a_number_in_the_asking_phrase_counts_the_answer(question: str, decisive: bool) -> None:
+    """A count of the answer's items is not a part the text must say (issue 11)."""
+    from qa.answering import _decisive
+    from qa.constraints import extract_constraints
+
+    (number,) = [c for c in extract_constraints(question) if c.kind == "number"]
+    assert _decisive(number, question, "") is decisive
+
+
+@pytest.mark.parametrize(
+    ("sentence", "text", "fits"),
+    [
+        ("The regime was eradicated in 1358.", "1358", True),
+        ("The dialogue was held in 2023.", "2023", True),
+        ("The dialogue was held on March 4.", "March 4", False),
+    ],
+)
+def test_what_year_is_answered_by_any_year(sentence: str, text: str, fits: bool) -> None:
+    from qa.answering import _fits
+    from qa.phrases import ShortAnswer
+
+    start = sentence.index(text)
+    found = ShortAnswer(text, start, start + len(text), "when", "DATE")
+    assert _fits("In what year was it held?", sentence, found) is fits
+
+
+def test_a_strong_typed_lead_needs_a_first_tier_phrase() -> None:
+    """A typed lead with a first-tier phrase answers above STRONG_THRESHOLD; a broad typing
+    ("LENIENT") or a second tier still needs THRESHOLD (issue 11)."""
+    from qa.answering import STRONG_THRESHOLD, THRESHOLD, Candidate, Check, _strong
+    from qa.phrases import ShortAnswer
+
+    c = Candidate(0, "She was born in 1981.", 0, -1, 0.5, 0.5, 1.0, 0.5)
+
+    def check(label: str) -> Check:
+        return Check(c, (), ShortAnswer("1981", 16, 20, "when", label), "When was she born?")
+
+    assert STRONG_THRESHOLD < THRESHOLD
+    assert _strong(check("DATE"), "when") is True
+    assert _strong(check("LENIENT"), "when") is False
+    assert _strong(check("TIME"), "when") is False
+    assert _strong(check("DATE"), "") is False
+    assert _strong(None, "when") is False
+
+
+class _PhraseEncoder:
+    """Unit vectors by a phrase's first word: "selections" is close to "tracks"."""
+
+    AXES = {"tracks": (1.0, 0.0), "musical": (0.8, 0.6), "sides": (0.0, 1.0)}
+
+    def encode(self, texts):
+        import numpy as np
+
+        return np.array([self.AXES.get(t.split()[0], (0.0, 1.0)) for t in texts])
+
+
+@pytest.mark.parametrize(
+    ("sentence", "number", "fits"),
+    [
+        # The counted noun said another way, close in meaning (cosine 0.8).
+        ("A CD held 20 musical selections from the game.", "20", True),
+        # Said nowhere and not close (cosine 0): the number counts something else.
+        ("The two sides agreed to promote coordination.", "two", False),
+        # Said in the sentence but not next to the number: the number counts something else.
+        ("The two sides met in Hanoi, where a band recorded tracks.", "two", False),
+    ],
+)
+def test_a_count_may_name_what_it_counts_in_other_words(sentence, number, fits):
+    from qa.answering import _fits
+    from qa.phrases import ShortAnswer
+
+    start = sentence.index(number)
+    found = ShortAnswer(number, start, start + len(number), "how_many", "CARDINAL")
+    q = "How many tracks were recorded on the CD?"
+    assert _fits(q, sentence, found, _PhraseEncoder()) is fits
+    assert _fits(q, sentence, found) is False  # without an encoder, as asked only
+
+
+def test_same_article_sentences_that_meet_the_question_join_down_to_the_check_ratio(
+    fake_index,
+) -> None:
+    """A checked sentence of the lead's article that meets the whole question joins a
+    one-part answer if it scores at least SAME_EVENT_RATIO of the lead and its similarity
+    is at least SAME_EVENT_MIN_SEMANTIC; another article's never does (issue 11, item 3)."""
+    from qa.answering import (
+        SAME_EVENT_MIN_SEMANTIC,
+        SAME_EVENT_RATIO,
+        Candidate,
+        Check,
+        _same_event,
+    )
+
+    docs = {}
+    for p in fake_index.passages:
+        docs.setdefault(p.doc_id, p)
+    ps = list(docs.values())[:2]
+
+    def check(pi: int, score: float, semantic: float) -> Check:
+        c = Candidate(pi, f"s{pi}-{score}-{semantic}", 0, -1, semantic, 0.5, 0.0, score)
+        return Check(c, (), None, "What did they discuss?")
+
+    lead = check(0, 1.0, 0.6)
+    near = check(0, SAME_EVENT_RATIO, SAME_EVENT_MIN_SEMANTIC)
+    low = check(0, SAME_EVENT_RATIO - 0.01, 0.6)
+    loose = check(0, 0.9, SAME_EVENT_MIN_SEMANTIC - 0.01)
+    other = check(1, 0.95, 0.6)
+    checks = [lead, other, low, loose, near]
+    assert (SAME_EVENT_RATIO, SAME_EVENT_MIN_SEMANTIC) == (0.6, 0.2)
+    assert _same_event(lead, checks, ps, "") == [near.candidate]

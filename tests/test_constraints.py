@@ -293,3 +293,21 @@ def test_dotted_abbreviations_titles_and_dates_in_names() -> None:
     assert name_met("Doctor Adam Łyszczyński", "He stayed with Adam Łyszczyński.")
     cs = extract_constraints("What was the most searched term in week of Aug 29, 2011?")
     assert [c.kind for c in cs] == ["month", "day", "year"]
+
+
+@pytest.mark.parametrize(
+    "question",
+    [
+        "What percentage of tax revenue came from Wall Street in 2013-4?",
+        "Which company sold iPods from 2004-05 under a license?",
+        "How much money had the film made by 2/21/2016?",
+        "Which magazine placed it on its list for the 00's?",
+    ],
+)
+def test_a_number_inside_a_date_or_span_of_years_counts_nothing(question: str) -> None:
+    assert [c for c in extract_constraints(question) if c.kind == "number"] == []
+
+
+def test_a_number_range_that_is_no_year_span_is_still_a_count() -> None:
+    cs = extract_constraints("Where was it projected to gross 80-85 million?")
+    assert [(c.kind, c.value) for c in cs] == [("number", "80"), ("number", "85")]

@@ -68,6 +68,7 @@ AGREEMENTS = (
         ("Which minister hosted Simon Ridley?", "who"),
         ("When did Hung visit the UK?", "when"),
         ("In what year was the MoU signed?", "when"),
+        ("On what date will the second dialogue be held?", "when"),  # after its preposition
         ("Where was the third dialogue held?", "where"),
         ("Which city hosted the dialogue?", "where"),
         ("How many MoUs were signed?", "how_many"),
@@ -388,3 +389,14 @@ def test_a_possessive_ends_a_name_whatever_its_case():
 
     s = "On this occasion, the Ministry of Public Security'S delegation also visited London."
     assert [e.text for e in pattern_entities(s)][:1] == ["Ministry of Public Security"]
+
+
+def test_a_name_of_several_words_after_in_or_at_is_a_place() -> None:
+    ents = [(e.text, e.label) for e in pattern_entities(
+        "Saad Hariri met aid donors in Saudi Arabia and at the East Rutherford stadium."
+    )]  # fmt: skip
+    assert ents == [("Saad Hariri", "PERSON"), ("Saudi Arabia", "GPE"), ("East Rutherford", "GPE")]
+    ents = [(e.text, e.label) for e in pattern_entities("It was a call from James Cleverly.")]
+    assert ents == [("James Cleverly", "PERSON")]
+    found = short_answer("Where did he meet aid donors?", "He met aid donors in Saudi Arabia.")
+    assert found is not None and (found.text, found.label) == ("Saudi Arabia", "GPE")
