@@ -183,7 +183,7 @@ def _bold(text: str) -> str:
     return md_unescape(m.group(1)) if m else ""
 
 
-def conversation_person(users: Sequence[str], bots: Sequence[str]) -> str:
+def conversation_person(users: Sequence[str], bots: Sequence[str], follow_up: str = "") -> str:
     """The person a conversation is about, for "he"/"she" in a follow-up.
 
     The subject of its first who-question: "Who is Hoang Xuan Chien?" is about Chien, "Who
@@ -196,8 +196,15 @@ def conversation_person(users: Sequence[str], bots: Sequence[str]) -> str:
         m = re.match(r"\s*who\s+(?:is|was)\s+(?!the\b|a\b|an\b)([\w'’. -]+?)\s*\??\s*$", u, re.I)
         if m and len(m.group(1).split()) >= 2:
             return m.group(1).strip()
+        # "Who did Le Quoc Hung meet?" then "Who did he hold talks with?": the same question
+        # again, so "he" is its subject again, not the host the answer named.
+        subject = _who_did_subject(u) if _PRONOUN_WHO_DID.match(follow_up) else ""
+        if subject:
+            return subject
         reply = bots[i] if i < len(bots) and isinstance(bots[i], str) else ""
         answered = _bold(reply)
+        if answered and not _is_person(answered):
+            answered = ""  # a list's heading ("Who Le Quoc Hung met ..."), not a name
         if not answered:
             # An answer without a short one: the first person its lead sentence adds.
             asked = [fold(e) for e in entities(u)]
@@ -222,6 +229,22 @@ def conversation_person(users: Sequence[str], bots: Sequence[str]) -> str:
     if not counts:
         return ""
     return first[max(counts, key=lambda k: counts[k])]
+
+
+_PRONOUN_WHO_DID = re.compile(
+    r"^\s*(?:and\s+)?who(?:m)?\s+(?:did|does|do|has|had|will|would|could|can)\s+(?:he|she)\b",
+    re.I,
+)
+_WHO_DID = re.compile(r"^\s*who(?:m)?\s+(?:did|does|do|has|had|will|would|could|can)\s+(.+)$", re.I)
+
+
+def _who_did_subject(question: str) -> str:
+    """The person a "Who did X meet?" question follows: X, when it reads as a person."""
+    m = _WHO_DID.match(question)
+    if not m:
+        return ""
+    names = [e for e in entities(m.group(1)) if _is_person(e)]
+    return names[0] if names and m.group(1).startswith(names[0]) else ""
 
 
 # A capitalised run that reads as a person's name (not "Home Office" or "National Crime Agency").
@@ -270,7 +293,7 @@ def rewrite_query(
     # "he/she/his/her" points at a person: a multi-word name, not "UK" or "September".
     personal = bool(re.search(r"\b(?:he|she|him|his|her|hers)\b", question, re.I))
     if personal:
-        person = conversation_person(users, bots)
+        person = conversation_person(users, bots, question)
         if person and not name_met(person, question):
             return f"{question} ({person})", cited
     if _EVENT_PRONOUN.search(question) and len(users) >= 1:

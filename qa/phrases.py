@@ -637,13 +637,27 @@ def support_terms(question: str) -> frozenset[str]:
     return frozenset(t for t in tokenize(question) if t not in _FUNCTION and len(t) > 1)
 
 
+def _lower_window(words: Sequence[str]) -> list[str]:
+    """The words up to the ``SUPPORT_WINDOW``-th lower-case one: a title between the
+    question's words and the name ("held talks with Minister of State (Minister for
+    Immigration) at the Home Office Robert Jenrick") is part of the name's phrase."""
+    out: list[str] = []
+    lower = 0
+    for w in words:
+        if lower == SUPPORT_WINDOW:
+            break
+        out.append(w)
+        lower += not w[:1].isupper()
+    return out
+
+
 def span_support(terms: frozenset[str], sentence: str, start: int, end: int) -> float:
     """Share of ``terms`` found within ``SUPPORT_WINDOW`` words of ``sentence[start:end]``,
     the phrase's own words left out (a name supports nothing by itself)."""
     if not terms:
         return 0.0
-    before = _WORD.findall(sentence[:start])[-SUPPORT_WINDOW:]
-    after = _WORD.findall(sentence[end:])[:SUPPORT_WINDOW]
+    before = _lower_window(_WORD.findall(sentence[:start])[::-1])
+    after = _lower_window(_WORD.findall(sentence[end:]))
     near = {t for w in before + after for t in _stem(w)} - set(tokenize(sentence[start:end]))
     return len(terms & near) / len(terms)
 

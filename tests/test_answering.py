@@ -639,3 +639,14 @@ def test_same_article_sentences_that_meet_the_question_join_down_to_the_check_ra
     checks = [lead, other, low, loose, near]
     assert (SAME_EVENT_RATIO, SAME_EVENT_MIN_SEMANTIC) == (0.6, 0.2)
     assert _same_event(lead, checks, ps, "") == [near.candidate]
+
+
+def test_who_did_he_after_who_did_x_follows_x():
+    from qa.answering import conversation_person
+
+    users = ["Who did Le Quoc Hung meet in London?"]
+    bots = ["**Who Le Quoc Hung met or spoke with (4)**\n\n- Rob Jones [1]"]
+    # the same question again: "he" is its subject, and a list heading is no person
+    assert conversation_person(users, bots, "Who did he hold talks with?") == "Le Quoc Hung"
+    # an attribute asked next is the answered person's (see the test above)
+    assert conversation_person(users, bots, "What is his title?") == "Le Quoc Hung"
