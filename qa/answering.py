@@ -26,6 +26,7 @@ from qa.constraints import (
     name_met,
     unmet,
 )
+from qa.errors import QAError
 from qa.lexical import fold, tokenize, words
 from qa.lists import (
     enumeration,  # noqa: F401 - re-exported: the list helpers lived here before qa.lists
@@ -456,8 +457,9 @@ def score_sentences(
     out: list[Candidate] = []
     for pi, start, sent, sim, vr, toks in pool:
         p = passages[pi]
+        context = passage_terms[pi] | _antecedent_terms(index, p, start, sent)
         hit = sum(w for t, w in weight.items() if t in toks)
-        ctx = sum(w for t, w in weight.items() if t not in toks and t in passage_terms[pi])
+        ctx = sum(w for t, w in weight.items() if t not in toks and t in context)
         ov = (hit + 0.5 * ctx) / total
         tm = _type_match(kind, sent)
         prior = p.score / top_score if top_score > 0 else 0.0
@@ -467,6 +469,35 @@ def score_sentences(
     out = _learned_selection(out, query, passages, idf, default_idf, selection)
     out.sort(key=lambda c: -c.score)
     return out
+
+
+# "On this occasion, he urged the UK Home Office ...": a sentence that speaks of a person
+# only by a pronoun is about the last person named before it, in its passage or, when the
+# passage opens with it, in the paragraph before (news paragraphs continue a quote). That
+# person's name counts as the sentence's context, as the passage's other words do.
+_PRONOUN_SUBJECT = re.compile(r"\b(?:he|she|his|her|him)\b", re.I)
+
+
+def _antecedent_terms(index: Index, p: Passage, start: int, sentence: str) -> set[str]:
+    """The terms of the person a pronoun in ``sentence`` refers to (empty if none)."""
+    if not _PRONOUN_SUBJECT.search(sentence) or _persons(sentence):
+        return set()
+    persons = _persons(p.text[:start]) or _persons(_previous_paragraph(index, p))
+    return set(tokenize(persons[-1])) if persons else set()
+
+
+def _persons(text: str) -> list[str]:
+    return [e.text for e in _entities(text) if e.label == "PERSON"] if text.strip() else []
+
+
+def _previous_paragraph(index: Index, p: Passage) -> str:
+    """The text of the paragraph before ``p`` in its document ("" for the first one, or for
+    a passage that is not in the index)."""
+    try:
+        doc = index.document(p.doc_id)
+    except QAError:
+        return ""
+    return next((par.text for par in doc.paragraphs if par.number == p.paragraph - 1), "")
 
 
 # --- learned sentence selection (qa/selection.py) ---------------------------------------------

@@ -650,3 +650,17 @@ def test_who_did_he_after_who_did_x_follows_x():
     assert conversation_person(users, bots, "Who did he hold talks with?") == "Le Quoc Hung"
     # an attribute asked next is the answered person's (see the test above)
     assert conversation_person(users, bots, "What is his title?") == "Le Quoc Hung"
+
+
+def test_a_pronoun_sentence_takes_the_last_person_named_before_it(fake_index):
+    from qa.answering import _antecedent_terms
+    from qa.lexical import tokenize
+
+    # "he urged ..." opens its paragraph: the person is the last one the paragraph before
+    # names (Luong Tam Quang, who "proposed expanding cooperation ...").
+    (p,) = _passages(fake_index, "he urged the UK Home Office to facilitate")
+    s = p.text[: p.text.index(".") + 1]
+    assert _antecedent_terms(fake_index, p, 0, s) == set(tokenize("Luong Tam Quang"))
+    # a sentence naming its own person, or with no pronoun, takes no one
+    (q,) = _passages(fake_index, "Hung suggested the two sides soon negotiate")
+    assert _antecedent_terms(fake_index, q, 0, q.text) == set()
