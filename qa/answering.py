@@ -41,9 +41,11 @@ from qa.phrases import (
     KIND_LABELS,
     ShortAnswer,
     answer_kind,
+    describe_person,
     lenient_short,
     sentence_entities,
     short_answer,
+    who_is_name,
 )
 from qa.questions import MAX_QUESTION_CHARS, check_question
 from qa.render import answer_markdown, closest_markdown, declined_markdown, md_unescape
@@ -792,6 +794,7 @@ def check_candidates(
         return []
     constraints = extract_constraints(question)
     listing = not kind and is_list_question(question)
+    described = who_is_name(question) if kind == "who" else ""
     floor = (LIST_CHECK_RATIO if listing else CHECK_RATIO) * cands[0].score
     out: list[Check] = []
     for c in cands[: MAX_LIST_CHECKED if listing else MAX_CHECKED]:
@@ -807,9 +810,12 @@ def check_candidates(
         # a follow-up's context does not count as a new answer either.
         found = (
             short_answer(query, c.sentence, _entities(c.sentence), kind=kind, article=context)
-            if kind
+            if kind and not described
             else None
         )
+        if described:
+            # "Who is X?": what the sentence says X is, not another person it names
+            found = describe_person(described, c.sentence)
         role = _role_unmet(query, c.sentence) if found is None and kind == "who" else ()
         if found is None and kind == "org":
             # An organisation the patterns cannot type ("Phoenix House") is a name.

@@ -17,7 +17,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import lru_cache
 
-from qa.lexical import fold, stems
+from qa.lexical import fold, one_edit, stems
 from qa.phrases import pattern_entities
 
 KINDS = ("name", "ordinal", "number", "year", "month", "day", "role", "event")
@@ -356,24 +356,6 @@ def _stem_view(text: str) -> frozenset[str]:
     return frozenset(stems(sorted(_view(text)[1])))
 
 
-def _edit1(a: str, b: str) -> bool:
-    """At most one insertion, deletion, substitution or adjacent swap between ``a`` and ``b``."""
-    if a == b:
-        return True
-    la, lb = len(a), len(b)
-    if abs(la - lb) > 1:
-        return False
-    if la == lb:
-        diff = [i for i in range(la) if a[i] != b[i]]
-        if len(diff) == 1:
-            return True
-        i, j = (diff + [0, 0])[:2]
-        return len(diff) == 2 and j == i + 1 and a[i] == b[j] and a[j] == b[i]
-    if la > lb:
-        a, b = b, a
-    return any(b[:i] + b[i + 1 :] == a for i in range(len(b)))
-
-
 def _token_found(
     tok: str, vocab: frozenset[str], *, fuzzy: bool, stemmed: frozenset[str] = frozenset()
 ) -> str:
@@ -384,7 +366,7 @@ def _token_found(
         return "exact"
     if fuzzy and not tok.isdigit():
         for v in vocab:
-            if v[:1] == tok[:1] and _edit1(tok, v) and not v.isdigit():
+            if v[:1] == tok[:1] and one_edit(tok, v) and not v.isdigit():
                 return "fuzzy"
     return ""
 

@@ -93,6 +93,24 @@ IRREGULAR_VERBS = {
 }  # fmt: skip
 
 
+def one_edit(a: str, b: str) -> bool:
+    """At most one insertion, deletion, substitution or adjacent swap between ``a`` and ``b``."""
+    if a == b:
+        return True
+    la, lb = len(a), len(b)
+    if abs(la - lb) > 1:
+        return False
+    if la == lb:
+        diff = [i for i in range(la) if a[i] != b[i]]
+        if len(diff) == 1:
+            return True
+        i, j = (diff + [0, 0])[:2]
+        return len(diff) == 2 and j == i + 1 and a[i] == b[j] and a[j] == b[i]
+    if la > lb:
+        a, b = b, a
+    return any(b[:i] + b[i + 1 :] == a for i in range(len(b)))
+
+
 def tokenize(text: str) -> list[str]:
     """Folded, stopword-free, stemmed tokens: the terms BM25 indexes and queries with."""
     stop = _stopwords()

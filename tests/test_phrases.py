@@ -403,3 +403,46 @@ def test_a_name_of_several_words_after_in_or_at_is_a_place() -> None:
     assert ents == [("James Cleverly", "PERSON")]
     found = short_answer("Where did he meet aid donors?", "He met aid donors in Saudi Arabia.")
     assert found is not None and (found.text, found.label) == ("Saudi Arabia", "GPE")
+
+
+@pytest.mark.parametrize(
+    ("question", "name"),
+    [
+        ("Who is Simon Ridley?", "Simon Ridley"),
+        ("who is baroness goldy", "baroness goldy"),
+        ("Who is Beyoncé married to?", ""),  # asks about someone else
+        ("who is beyonce married to", ""),
+        ("Who is the Home Secretary?", ""),  # a role, not a name
+        ("who is he", ""),
+    ],
+)
+def test_who_is_name(question, name):
+    from qa.phrases import who_is_name
+
+    assert who_is_name(question) == name
+
+
+def test_describe_person_reads_the_appositive_or_the_title_before_the_name():
+    from qa.phrases import describe_person
+
+    host = (
+        "General Luong Tam Quang, Politburo member and Minister of Public Security hosted a "
+        "reception in Hanoi on March 4 for Simon Ridley, Second Permanent Secretary at the UK "
+        "Home Office."
+    )
+    found = describe_person("simon ridley", host)
+    assert found == ShortAnswer(
+        "Second Permanent Secretary at the UK Home Office", 131, 179, "who", "ROLE"
+    )
+    assert host[found.start : found.end] == found.text
+    # the appositive stops where the clause's verb and object begin
+    assert describe_person("Luong Tam Quang", host).text == (
+        "Politburo member and Minister of Public Security"
+    )
+    assert describe_person("Robert Jenrick", TALKS).text == (
+        "Minister of State (Minister for Immigration) at the Home Office"
+    )
+    # a name misspelt by two letters is still found; a sentence without the person says nothing
+    goldie = "the visit to Vietnam by Baroness Goldie DL, Minister of State at the UK Ministry."
+    assert describe_person("baroness goldy", goldie).text == "Minister of State at the UK Ministry"
+    assert describe_person("Rob Jones", host) is None
