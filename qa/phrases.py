@@ -139,7 +139,7 @@ def answer_kind(question: str) -> str:
         if m:
             found.append((m.start(), m.end() - m.start(), kind))
     if not found:
-        return ""
+        return _keyword_kind(main)
     # A question that opens with its question word asks what that word asks: in "Which
     # edition ... concluded when Quang received Ridley?" the later "when" asks nothing.
     opening = _OPENING.match(main)
@@ -154,6 +154,22 @@ def answer_kind(question: str) -> str:
     if best[2] == "how_many" and any(f[2] == "amount" and f[0] == best[0] for f in found):
         return "amount"
     return best[2]
+
+
+# A keyword query names what it wants by its last word: "ridley hanoi date", "3rd migration
+# dialogue venue". Only a query with no question word and no question mark is read so.
+_KEYWORD_KINDS = {
+    "date": "when", "dates": "when", "when": "when", "year": "when", "day": "when",
+    "venue": "where", "location": "where", "where": "where", "place": "where",
+}  # fmt: skip
+_QUESTION_WORD = re.compile(r"\b(?:what|which|who|whom|whose|when|where|why|how)\b", re.I)
+
+
+def _keyword_kind(query: str) -> str:
+    words_ = re.findall(r"[\w'’-]+", query.lower())
+    if not words_ or "?" in query or _QUESTION_WORD.search(" ".join(words_[:-1])):
+        return ""
+    return _KEYWORD_KINDS.get(words_[-1], "")
 
 
 _OPENING = re.compile(
@@ -621,6 +637,10 @@ def _stem(word: str) -> tuple[str, ...]:
     return tuple(tokenize(word))
 
 
+_NAMES_A_SIDE = re.compile(r"['’]s\b|\s*-\s*[A-Z]")
+_LOCATIVE = re.compile(r"\b(?:in|at|near|inside|outside)\s+(?:the\s+)?$", re.I)
+
+
 def _distance(ent: Entity, anchors: list[int]) -> int:
     if not anchors:
         return 0
@@ -823,6 +843,12 @@ def short_answer(
         ]
         if kind == "how_many":
             cands = [e for e in cands if not _DATE_RE.fullmatch(e.text)]
+        if kind == "where":
+            # "Vietnam's Ministry of Public Security", "Vietnam-UK": a country naming a
+            # side is no place; a place after "in"/"at" is one, whatever else is near
+            cands = [e for e in cands if not _NAMES_A_SIDE.match(sentence, e.end)]
+            located = [e for e in cands if _LOCATIVE.search(sentence[: e.start])]
+            cands = located or cands
         if role is not None:
             cands = [e for e in cands if holds_role(role, sentence, e.start, e.end, names, article)]
         if cands:

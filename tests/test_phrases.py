@@ -446,3 +446,24 @@ def test_describe_person_reads_the_appositive_or_the_title_before_the_name():
     goldie = "the visit to Vietnam by Baroness Goldie DL, Minister of State at the UK Ministry."
     assert describe_person("baroness goldy", goldie).text == "Minister of State at the UK Ministry"
     assert describe_person("Rob Jones", host) is None
+
+
+@pytest.mark.parametrize(
+    ("query", "kind"),
+    [
+        ("ridley hanoi date", "when"),
+        ("3rd migration and immigration dialogue venue", "where"),
+        ("to lam rank", ""),
+        ("Up to date?", ""),  # a question mark: not a keyword query
+        ("what happened in hanoi, location", ""),  # a question word: read as a question
+    ],
+)
+def test_a_keyword_query_asks_by_its_last_word(query, kind):
+    assert answer_kind(query) == kind
+
+
+def test_a_place_is_not_a_side_and_a_located_one_comes_first():
+    s = "Also on the same day, Vietnam’s Ministry of Public Security co-hosted the dialogue."
+    assert short_answer("3rd migration dialogue venue", s) is None  # Vietnam names a side
+    s2 = "The UK delegation met officials of Vietnam in Hanoi."
+    assert short_answer("Where did the delegation meet officials?", s2).text == "Hanoi"
