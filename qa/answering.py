@@ -193,8 +193,12 @@ def conversation_person(users: Sequence[str], bots: Sequence[str], follow_up: st
     led the delegation?" about the person the answer named. Without a who-question, the
     person named most often in the questions and the answers' lead sentences.
     """
-    for i, u in enumerate(users):
-        if question_type(u) != "who":
+    # The latest who-question that names its own subject: a conversation that moves on to
+    # another person ("who is simon ridley", ..., "Who did Le Quoc Hung meet?") is about the
+    # new one; a who-question with a pronoun ("who was his guest?") still follows the earlier.
+    for i in reversed(range(len(users))):
+        u = users[i]
+        if question_type(u) != "who" or _PRONOUN.search(u):
             continue
         m = re.match(r"\s*who\s+(?:is|was)\s+(?!the\b|a\b|an\b)([\w'’. -]+?)\s*\??\s*$", u, re.I)
         if m and len(m.group(1).split()) >= 2:

@@ -602,7 +602,12 @@ def _contrast(c: Constraint, sentence: str, passage_text: str) -> str:
 def _part(c: Constraint, question: str) -> str:
     """The unmet part as it reads in the question ("the first dialogue")."""
     if c.kind == "ordinal":
+        # up to the noun the ordinal counts ("the first migration dialogue"), else the next
+        # event word or word
+        noun = re.escape(c.about) + r"\w*" if c.about else r"(?!)"
         m = re.search(
+            rf"\b{re.escape(c.text)}\s+((?:[\w'’-]+\s+){{0,3}}?{noun})\b", question, re.I
+        ) or re.search(
             rf"\b{re.escape(c.text)}\s+((?:[\w'’-]+\s+){{0,2}}?(?:{'|'.join(_EVENT_CUES.values())}|\w+))\b",
             question,
             re.I,

@@ -664,3 +664,24 @@ def test_a_pronoun_sentence_takes_the_last_person_named_before_it(fake_index):
     # a sentence naming its own person, or with no pronoun, takes no one
     (q,) = _passages(fake_index, "Hung suggested the two sides soon negotiate")
     assert _antecedent_terms(fake_index, q, 0, q.text) == set()
+
+
+def test_the_conversation_person_is_the_latest_who_question_naming_its_subject():
+    from qa.answering import conversation_person
+
+    users = ["who is simon ridley", "Which agencies did Le Quoc Hung visit?",
+             "Who did Le Quoc Hung meet in London?"]  # fmt: skip
+    bots = ["**Second Permanent Secretary** [1]", "- Home Office [1]", "**Who met (4)**"]
+    assert conversation_person(users, bots, "Who did he hold talks with?") == "Le Quoc Hung"
+    # a later who-question that refers back by a pronoun keeps the earlier subject
+    users = ["who is hoang xuan chien", "who was his guest on august 16"]
+    bots = ["**Deputy Minister** [1]", "**Matthew Rycroft** [1]"]
+    assert conversation_person(users, bots, "which visit did he bring up?") == ("hoang xuan chien")
+
+
+def test_the_closest_match_names_the_whole_counted_noun():
+    from qa.constraints import _part, extract_constraints
+
+    q = "Where was the first migration dialogue held?"
+    (c,) = [c for c in extract_constraints(q) if c.kind == "ordinal"]
+    assert _part(c, q) == "the first migration dialogue"
