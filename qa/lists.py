@@ -340,6 +340,8 @@ ITEM_HEAD_BONUS = 0.2
 # Further sentences join while they score at least this share of the lead (items from other
 # articles included: a list collects across articles, issue 11 item 4).
 LIST_JOIN_RATIO = 0.6
+SELF_NAMING_SHARE = 0.5  # a lead whose items name the listed thing this often ...
+JOIN_NAMING_SHARE = 0.3  # ... takes others whose items name it at least this often (set by hand)
 MIN_LIST_SEMANTIC = 0.25  # below this cosine a sentence is off the question, whatever it lists
 
 
@@ -358,11 +360,13 @@ def rank_list_sentences(
     """
     head = list_head(query)
 
+    def naming(c: Scored) -> float:
+        found = items(c.sentence)
+        return sum(1 for t in found if head & set(tokenize(t))) / max(len(found), 1)
+
     def score(c: Scored) -> float:
         on_head = bool(head & set(tokenize(c.sentence)))
-        found = items(c.sentence)
-        naming = sum(1 for t in found if head & set(tokenize(t))) / max(len(found), 1)
-        return c.score + HEAD_BONUS * on_head + ITEM_HEAD_BONUS * naming
+        return c.score + HEAD_BONUS * on_head + ITEM_HEAD_BONUS * naming(c)
 
     on_topic = [c for c in cands if c.semantic >= MIN_LIST_SEMANTIC]
     if not on_topic:
@@ -376,9 +380,15 @@ def rank_list_sentences(
     floor = LIST_JOIN_RATIO * ranked[0][0]
     out: list[Scored] = [ranked[0][1]]
     seen = {item_key(t) for t in items(out[0].sentence)}
+    # When the lead's items name the listed thing themselves ("financial crimes", "money
+    # laundering" for crimes), a sentence joins only if its items do too: "combating crimes,
+    # migration, border control management" is a list of something else.
+    self_naming = naming(out[0]) >= SELF_NAMING_SHARE
     for s, c in ranked[1:]:
         if s < floor or len(out) == limit:
             break
+        if self_naming and naming(c) < JOIN_NAMING_SHARE:
+            continue
         new = {item_key(t) for t in items(c.sentence)} - seen
         if new:
             out.append(c)
