@@ -396,6 +396,23 @@ def test_phone_cited_passage_next_to_the_answer_with_a_way_back(browser, first_r
         context.close()
 
 
+def test_phone_closed_drawer_stays_closed_when_the_next_answer_arrives(browser, first_run):
+    # A citation clicked, the drawer closed, and the next answer within a few seconds: the
+    # drawer stayed pending and opened itself over the new answer (found on a browser walk).
+    context, page = open_page(browser, first_run[0], width=390, height=844)
+    try:
+        ask(page, Q1)
+        page.locator(f"{BOT} a.qa-cite-link").first.click()
+        page.wait_for_timeout(300)
+        page.locator("#qa-drawer-close").click()
+        ask(page, Q2)
+        page.wait_for_timeout(500)
+        assert page.locator("#qa-chat-row.qa-drawer-open").count() == 0
+        assert page.js_errors == []
+    finally:
+        context.close()
+
+
 # --- accessibility ----------------------------------------------------------------------------
 
 

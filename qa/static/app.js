@@ -59,6 +59,7 @@
   }
   function closeDrawer() {
     drawer(false);
+    pending = null;  // closed by hand: the next answer must not open it again
     if (lastLink && lastLink.isConnected) {
       lastLink.scrollIntoView({block: 'center'});
       lastLink.focus({preventScroll: true});
