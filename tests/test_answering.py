@@ -685,3 +685,14 @@ def test_the_closest_match_names_the_whole_counted_noun():
     q = "Where was the first migration dialogue held?"
     (c,) = [c for c in extract_constraints(q) if c.kind == "ordinal"]
     assert _part(c, q) == "the first migration dialogue"
+
+
+def test_off_topic_needs_mostly_unknown_words_and_no_close_sentence():
+    from qa.answering import Candidate, _off_topic
+
+    far = Candidate(0, "s", 0, -1, semantic=0.38, overlap=0.1, type_match=0.0, score=0.3)
+    near = Candidate(0, "s", 0, -1, semantic=0.47, overlap=0.1, type_match=0.0, score=0.3)
+    assert _off_topic(0.75, far, follow_up=False)  # "best pho restaurants in hanoi"
+    assert not _off_topic(0.5, far, follow_up=False)  # half the words known
+    assert not _off_topic(0.75, near, follow_up=False)  # a sentence close to the question
+    assert not _off_topic(1.0, far, follow_up=True)  # "when did that happen?"
