@@ -696,3 +696,18 @@ def test_off_topic_needs_mostly_unknown_words_and_no_close_sentence():
     assert not _off_topic(0.5, far, follow_up=False)  # half the words known
     assert not _off_topic(0.75, near, follow_up=False)  # a sentence close to the question
     assert not _off_topic(1.0, far, follow_up=True)  # "when did that happen?"
+
+
+def test_unmet_parts_of_the_top_sentence_count_only_while_nothing_passes():
+    from qa.answering import Candidate, Check, check_features
+    from qa.constraints import Constraint
+
+    c = Candidate(0, "s", 0, -1, semantic=0.5, overlap=0.1, type_match=0.0, score=0.5)
+    d = Candidate(1, "t", 0, -1, semantic=0.4, overlap=0.1, type_match=0.0, score=0.4)
+    month = Constraint("month", "April", "april")
+    top = Check(c, (month,), None, "In the April 2024 call, what was agreed?")
+    later = Check(d, (), None, "In the April 2024 call, what was agreed?")
+    assert check_features([top, later], later, "") == {
+        "passes": 1.0, "unmet": 0.0, "no_short": 0.0, "lead_later": 1.0,
+    }  # fmt: skip
+    assert check_features([top, later], None, "")["unmet"] == 1.0
