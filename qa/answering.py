@@ -913,7 +913,14 @@ _COUNTED = re.compile(
 # countries"): it answers "how many" only when it counts what the question counts.
 _COUNTED_NOUN = re.compile(r"\bhow many\s+([\w'’-]+)", re.I)
 _DEFINITE_GROUP = re.compile(r"\bthe\s+$", re.I)
-_ASKS_YEAR = re.compile(r"\b(?:what|which)\s+year\b|\byear\s+did\b", re.I)
+_ASKS_YEAR = re.compile(r"\b(?:what|which)\s+year\b|\byear\s+did\b|^[^?]*\byear\s*$", re.I)
+# "On what date ...?" asks for a day: "October" or "2024" alone does not give it.
+_ASKS_DATE = re.compile(r"\b(?:what|which)\s+(?:exact\s+)?(?:date|day)\b", re.I)
+_HAS_DAY = re.compile(
+    r"\b(?:[0-3]?\d(?:st|nd|rd|th)?\s+[A-Z][a-z]+|[A-Z][a-z]+\.?\s+[0-3]?\d(?:st|nd|rd|th)?)\b"
+    r"|\b\d{1,2}/\d{1,2}\b|\b(?:monday|tuesday|wednesday|thursday|friday|saturday|sunday)\b",
+    re.I,
+)
 # Any year qa.phrases types as one (1000-2099): "In what year ...?" is answered by "1358"
 # (SQuAD train excerpt: 5 such questions declined when only 1500-2099 counted).
 _HAS_YEAR = re.compile(r"\b(?:1[0-9]|20)\d{2}\b")
@@ -940,6 +947,8 @@ def _fits(question: str, sentence: str, found: ShortAnswer, encoder: Any = None)
     """
     if found.kind == "when" and _ASKS_YEAR.search(question):
         return _HAS_YEAR.search(found.text) is not None
+    if found.kind == "when" and _ASKS_DATE.search(question):
+        return _HAS_DAY.search(found.text) is not None
     if found.kind == "how_many":
         m = _COUNTED.search(question)
         if m is None and found.label == "LENIENT":

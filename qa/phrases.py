@@ -637,7 +637,7 @@ def _stem(word: str) -> tuple[str, ...]:
     return tuple(tokenize(word))
 
 
-_NAMES_A_SIDE = re.compile(r"['’]s\b|\s*-\s*[A-Z]")
+_NAMES_A_SIDE = re.compile(r"['’]s\b|\s*-\s*[A-Z]|\s+(?:side|sides|government|authorities)\b", re.I)
 _LOCATIVE = re.compile(r"\b(?:in|at|near|inside|outside)\s+(?:the\s+)?$", re.I)
 
 
@@ -880,7 +880,7 @@ _LENIENT_WHEN = re.compile(
     r"(?:\d{1,2}(?:st|nd|rd|th)|first|second|third|fourth|fifth|sixth|seventh|eighth|ninth|"
     r"tenth|eleventh|twelfth|thirteenth|fourteenth|fifteenth|sixteenth|seventeenth|eighteenth|"
     r"nineteenth|twentieth|twenty-first)[\s-]+(?:century|centuries|millennium)|"
-    r"\d0s|[A-Z][\w-]+\s+(?:times|era|period|age|dynasty|war)|"
+    r"\d0s|[A-Z][\w-]+\s+(?:times|era|period|age|dynasty|war)\b|"
     r"Middle Ages|medieval|ancient|antiquity|prehistoric|(?:spring|summer|autumn|winter|fall)\b|"
     rf"{_MONTH}|{_WEEKDAY}|yesterday|today|tomorrow|tonight|(?:last|next|this)\s+(?:week|month|year)|"
     r"(?:early|mid|late)[\s-]+\d{2,4}s?|\d+\s+(?:years?|months?|days?|weeks?|decades?)\s+(?:ago|later|earlier|after|before))",

@@ -184,6 +184,10 @@ def _verb_spans(role: AskedRole, sentence: str) -> list[tuple[int, int]]:
 def _near_verb(role: AskedRole, sentence: str, start: int, end: int) -> bool:
     for vs, ve in _verb_spans(role, sentence):
         between = sentence[end:vs] if vs >= end else sentence[ve:start]
+        if vs < end and not re.match(r"\s*by\b", sentence[ve:], re.I):
+            # after the verb a name is its object ("signed in November, 2018, the Border
+            # Guard Command ..."); only "signed by X" / "led by X" names who did it
+            continue
         # a title between verb and name ("led by its Deputy Minister Lieutenant General Le
         # Quoc Hung") is part of the name: only lower-case words count
         if sum(1 for w in _WORD.findall(between) if not w[:1].isupper()) <= VERB_WINDOW:

@@ -711,3 +711,17 @@ def test_unmet_parts_of_the_top_sentence_count_only_while_nothing_passes():
         "passes": 1.0, "unmet": 0.0, "no_short": 0.0, "lead_later": 1.0,
     }  # fmt: skip
     assert check_features([top, later], None, "")["unmet"] == 1.0
+
+
+def test_what_date_needs_a_day_and_a_keyword_year_a_year():
+    from qa.answering import _fits
+    from qa.phrases import ShortAnswer
+
+    s = "The second session is planned this coming October, when Baroness Goldie visits."
+    oct_ = ShortAnswer("October", s.index("October"), s.index("October") + 7, "when", "DATE")
+    assert not _fits("On what date did Baroness Goldie arrive in Vietnam?", s, oct_)
+    assert _fits("When did Baroness Goldie visit?", s, oct_)
+    s2 = "The call took place on April 15, 2024."
+    day = ShortAnswer("April 15, 2024", s2.index("April"), len(s2) - 1, "when", "DATE")
+    assert _fits("On what date was the call?", s2, day)
+    assert not _fits("vietnam uk strategic partnership set up year", s, oct_)

@@ -467,3 +467,20 @@ def test_a_place_is_not_a_side_and_a_located_one_comes_first():
     assert short_answer("3rd migration dialogue venue", s) is None  # Vietnam names a side
     s2 = "The UK delegation met officials of Vietnam in Hanoi."
     assert short_answer("Where did the delegation meet officials?", s2).text == "Hanoi"
+
+
+def test_role_verb_object_is_not_its_agent_and_a_side_is_no_place():
+    s = (
+        "Based on the MoU on co-operation in this field signed in November, 2018, the Border "
+        "Guard Command has maintained an effective co-operation mechanism."
+    )
+    assert short_answer("who signed the 2018 anti-trafficking mou for the british side", s) is None
+    s2 = "Quang told Yvette Cooper that the MPS supports cooperating with the UK side."
+    assert short_answer("Where was Quang when he spoke to Yvette Cooper?", s2) is None
+
+
+def test_a_lenient_era_is_a_whole_word():
+    from qa.phrases import lenient_short
+
+    s = "The delegation visited the UK's National Crime Agency (NCA)."
+    assert lenient_short("When did Robert Jenrick visit Hanoi?", s, "when") is None
