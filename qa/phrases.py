@@ -83,7 +83,8 @@ _AGREEMENT_NOUNS = (
 )
 _PERSON_NOUNS = (
     r"minister|ministers|officials?|person|people|secretary|secretaries|leaders?|officers?|"
-    r"ambassador|general|director|president|chairman|man|woman|head"
+    r"ambassador|general|director|president|chairman|man|woman|head|managers?|commissioner|"
+    r"governor|mayor|spokesperson|spokesman|spokeswoman"
 )
 _WHICH = r"\b(?:which|what)\s+(?:[\w'’-]+\s+){0,2}?"
 # The earliest cue in the question wins ("Who did he meet when he visited?" asks who).
@@ -637,6 +638,11 @@ def _stem(word: str) -> tuple[str, ...]:
     return tuple(tokenize(word))
 
 
+def _org_like(text: str) -> bool:
+    """An acronym or a name with an organisation's word ("UK Home Office", "MPS")."""
+    return (text.isupper() and len(text) > 1) or any(_key(t) in _ORG_WORDS for t in text.split())
+
+
 _NAMES_A_SIDE = re.compile(r"['’]s\b|\s*-\s*[A-Z]|\s+(?:side|sides|government|authorities)\b", re.I)
 _LOCATIVE = re.compile(r"\b(?:in|at|near|inside|outside)\s+(?:the\s+)?$", re.I)
 
@@ -832,9 +838,12 @@ def short_answer(
     anchors = [m.start() for m in _WORD.finditer(sentence) if stems.intersection(_stem(m.group(0)))]
     role = asked_role(question) if kind == "who" and roles else None
     # The asked-for noun names nothing: "which agency" does not name "UK Border Agency".
+    # A person asked for by its noun ("Which Vietnamese official ...") is read before the cue
+    # that holds the noun is taken out below.
+    personal = bool(_PERSONAL.search(question))
     cue = dict(_KIND_CUES).get(kind)
     question = cue.sub(" ", question, count=1) if cue else question
-    if kind == "who" and not _PERSONAL.search(question):
+    if kind == "who" and not personal:
         tiers = (*tiers, ("ORG",))  # "Who co-hosted the dialogue?": a ministry may answer
     names = tuple(e.end for e in entities if e.label in ("PERSON", "NAME"))
     for labels in tiers:
@@ -843,6 +852,10 @@ def short_answer(
         ]
         if kind == "how_many":
             cands = [e for e in cands if not _DATE_RE.fullmatch(e.text)]
+        if kind == "who" and labels == ("NAME",) and personal:
+            # A person asked for ("which official", "which officer"): an untyped name that
+            # reads as an organisation ("UK Home Office", "MPS") is not one.
+            cands = [e for e in cands if not _org_like(e.text)]
         if kind == "where":
             # "Vietnam's Ministry of Public Security", "Vietnam-UK": a country naming a
             # side is no place; a place after "in"/"at" is one, whatever else is near

@@ -43,6 +43,8 @@ ROLE_HEADS: dict[str, tuple[str, ...]] = {
     "spokesman": ("spokesperson", "spokesman", "spokeswoman"),
     "spokeswoman": ("spokesperson", "spokesman", "spokeswoman"),
     "general": ("general",),
+    # offices of other fields: asked for, they must be stated ("the current manager of ...")
+    **{w: (w,) for w in ("manager", "coach", "captain", "mayor", "governor", "king", "queen")},
 }
 # Verbs that state a role: the person must stand next to the verb (or its noun).
 ROLE_VERBS: dict[str, tuple[str, ...]] = {
@@ -75,8 +77,12 @@ _ASKED_NOUN = re.compile(
     rf"(?P<head>{_HEAD_RE})s?\b",
     re.I,
 )
+# "who signed ...", "which Vietnamese official co-chaired ...", "what minister led ..."
 _ASKED_VERB = re.compile(
-    r"\bwho\s+(?P<verb>" + "|".join(re.escape(v) for v in ROLE_VERBS) + r")\b", re.I
+    r"\b(?:who|(?:which|what)\s+(?:[\w'’-]+\s+){1,3}?)\s*(?P<verb>"
+    + "|".join(re.escape(v) for v in ROLE_VERBS)
+    + r")\b",
+    re.I,
 )
 _CLAUSE_END = re.compile(r"[,;:.!?]")
 _WORD = re.compile(r"[\w'’-]+", re.UNICODE)

@@ -484,3 +484,17 @@ def test_a_lenient_era_is_a_whole_word():
 
     s = "The delegation visited the UK's National Crime Agency (NCA)."
     assert lenient_short("When did Robert Jenrick visit Hanoi?", s, "when") is None
+
+
+def test_a_person_asked_by_its_noun_is_not_an_organisation_and_which_x_verbed_is_a_role():
+    s = (
+        "Also on the same day, Vietnam’s Ministry of Public Security and the UK Home Office "
+        "co-hosted the third Vietnam-UK Migration and Immigration Dialogue."
+    )
+    # "official" asks for a person: neither ministry answers (the noun sits in the cue)
+    assert short_answer("Which Vietnamese official co-hosted the third dialogue?", s) is None
+    from qa.roles import asked_role
+
+    role = asked_role("Which Vietnamese official co-chaired the third dialogue?")
+    assert role is not None and role.verb and "co-chaired" in role.words
+    assert asked_role("who is the current manager of manchester united").text == "manager"
