@@ -909,9 +909,11 @@ _COUNTED = re.compile(
     r"can|could|attended|took|came|went)\b",
     re.I,
 )
+# Without a verb within reach ("rycroft hanoi visit how many days"), the word after "how
+# many" is what is counted (read only for a vague count: "several", "both").
+_COUNTED_NOUN = re.compile(r"\bhow many\s+([\w'’-]+)", re.I)
 # A number after "the" refers to a group already known ("the two sides", "the three
 # countries"): it answers "how many" only when it counts what the question counts.
-_COUNTED_NOUN = re.compile(r"\bhow many\s+([\w'’-]+)", re.I)
 _DEFINITE_GROUP = re.compile(r"\bthe\s+$", re.I)
 _ASKS_YEAR = re.compile(r"\b(?:what|which)\s+year\b|\byear\s+did\b|^[^?]*\byear\s*$", re.I)
 # "On what date ...?" asks for a day: "October" or "2024" alone does not give it.
