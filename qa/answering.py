@@ -100,6 +100,9 @@ _WH = [
     ("who", re.compile(r"\bwho(?:m|se)?\b|\bwhich (?:[\w'’-]+\s+){0,2}?(?:minister|ministers|official|officials|person|people|secretary|leader|leaders|officer|ambassador|general)\b|\bwhat is the name\b|\bname of\b", re.I)),
     ("where", re.compile(r"\bwhere\b|\bwhich (?:city|country|place)\b|\bin what (?:city|country|place)\b", re.I)),
 ]  # fmt: skip
+# A pronoun that points at a person ("he", "his", ...): in a follow-up it is resolved to
+# the conversation's person, in a sentence to the last person named before it.
+_PERSON_PRONOUN = re.compile(r"\b(?:he|she|him|his|her|hers)\b", re.I)
 _PRONOUN = re.compile(
     r"\b(?:he|she|him|his|her|hers|they|them|their|it|its|this|that|these|those|there)\b", re.I
 )
@@ -298,7 +301,7 @@ def rewrite_query(
                 cited.add(doc.doc_id)
     own = {fold(e) for e in entities(question)}
     # "he/she/his/her" points at a person: a multi-word name, not "UK" or "September".
-    personal = bool(re.search(r"\b(?:he|she|him|his|her|hers)\b", question, re.I))
+    personal = bool(_PERSON_PRONOUN.search(question))
     if personal:
         person = conversation_person(users, bots, question)
         if person and not name_met(person, question):
@@ -481,12 +484,9 @@ def score_sentences(
 # only by a pronoun is about the last person named before it, in its passage or, when the
 # passage opens with it, in the paragraph before (news paragraphs continue a quote). That
 # person's name counts as the sentence's context, as the passage's other words do.
-_PRONOUN_SUBJECT = re.compile(r"\b(?:he|she|his|her|him)\b", re.I)
-
-
 def _antecedent_terms(index: Index, p: Passage, start: int, sentence: str) -> set[str]:
     """The terms of the person a pronoun in ``sentence`` refers to (empty if none)."""
-    if not _PRONOUN_SUBJECT.search(sentence) or _persons(sentence):
+    if not _PERSON_PRONOUN.search(sentence) or _persons(sentence):
         return set()
     persons = _persons(p.text[:start]) or _persons(_previous_paragraph(index, p))
     return set(tokenize(persons[-1])) if persons else set()
@@ -839,7 +839,7 @@ def check_candidates(
         )
         if described:
             # "Who is X?": what the sentence says X is, not another person it names
-            found = describe_person(described, c.sentence)
+            found = describe_person(described, c.sentence, _entities(c.sentence))
         role = _role_unmet(query, c.sentence) if found is None and kind == "who" else ()
         if found is None and kind == "org":
             # An organisation the patterns cannot type ("Phoenix House") is a name.
@@ -1010,10 +1010,12 @@ def answer(
     if len(query) > MAX_QUESTION_CHARS:  # history is context: it never makes a question too long
         query, cited_docs = q, set()
     rewritten = query != q
+    # a list's items lie in several articles: it reads more passages
+    least = LIST_PASSAGES if is_list_question(q) else 1
     if passages is None:
         passages = index.retrieve(
             search_query(q, query),
-            k=max(k, LIST_PASSAGES if is_list_question(q) else 5),
+            k=max(k, least, 5),
             doc_ids=doc_ids,
             date_from=date_from,
             date_to=date_to,
@@ -1027,7 +1029,7 @@ def answer(
                 near = index.retrieve(topic, k=ELLIPSIS_PASSAGES, doc_ids=cited_docs)
                 ids = {p.passage_id for p in near}
                 passages = near + [p for p in passages if p.passage_id not in ids]
-    passages = list(passages)[: max(k, LIST_PASSAGES if is_list_question(q) else 1)]
+    passages = list(passages)[: max(k, least)]
     sel = select_sentences(index, q, query, passages)
     if not sel.chosen:
         if sel.closest is not None:
@@ -1097,6 +1099,46 @@ SUPPORT_KINDS = frozenset(k for k in os.environ.get("QA_SUPPORT_KINDS", "who").s
 SUPPORT_BLEND = float(os.environ.get("QA_SUPPORT_BLEND", "1.0"))
 
 
+def _later_parts(
+    question: str, chosen: Sequence[Candidate], checks: Sequence[Check]
+) -> list[Candidate]:
+    """For a two-part question, a sentence for each later part the chosen ones do not answer."""
+    out: list[Candidate] = []
+    for k2, part in extra_kinds(question):
+        if not k2 or any(short_answer(part, c.sentence, _entities(c.sentence), kind=k2)
+                         for c in [*chosen, *out]):  # fmt: skip
+            continue
+        extra = next(
+            (ck.candidate for ck in checks if ck.candidate not in chosen
+             and ck.candidate not in out
+             and short_answer(part, ck.candidate.sentence, _entities(ck.candidate.sentence),
+                              kind=k2)),
+            None,
+        )  # fmt: skip
+        if extra is not None:
+            out.append(extra)
+    return out
+
+
+def _lead_first(
+    query: str, kind: str, listing: bool, passing: list[Check]
+) -> tuple[list[Check], list[Candidate]]:
+    """The passing checks with the lead first, and a list's sentences (empty if no list).
+
+    A list leads with the best sentence that gives items of what it lists; a who-question
+    (``SUPPORT_KINDS``) with the sentence whose phrase the question's words support best.
+    """
+    listed = _list_answer(query, kind, passing) if listing else []
+    if listed:
+        lead = listed[0]
+        passing = [ck for ck in passing if ck.candidate is lead] + [
+            ck for ck in passing if ck.candidate is not lead
+        ]
+    if kind in SUPPORT_KINDS and not listing:
+        passing = sorted(passing, key=_supported_score, reverse=True)
+    return passing, listed
+
+
 def _supported_score(ck: Check) -> float:
     support = ck.short.support if ck.short is not None else 0.0
     return ck.candidate.score * (1.0 + SUPPORT_BLEND * support)
@@ -1132,14 +1174,7 @@ def select_sentences(
         encoder=index.encoder,
     )  # fmt: skip
     passing = [ck for ck in checks if ck.passes("" if listing else akind)]
-    listed = _list_answer(query, akind, passing) if listing else []
-    if listed:
-        # A list leads with the best sentence that gives items of what it lists.
-        passing = [ck for ck in passing if ck.candidate is listed[0]] + [
-            ck for ck in passing if ck.candidate is not listed[0]
-        ]
-    if akind in SUPPORT_KINDS and not listing:
-        passing = sorted(passing, key=_supported_score, reverse=True)
+    passing, listed = _lead_first(query, akind, listing, passing)
     lead = passing[0] if passing else None
     best = lead.candidate if lead else (cands[0] if cands else None)
     # Confidence that the articles are on the question rests on the best-scoring sentence
@@ -1174,19 +1209,16 @@ def select_sentences(
     elif not extra_kinds(question):
         chosen += _same_event(lead, checks, passages, akind)
     else:
-        for k2, part in extra_kinds(question):
-            if not k2 or any(short_answer(part, c.sentence, _entities(c.sentence), kind=k2)
-                             for c in chosen):  # fmt: skip
-                continue
-            extra = next(
-                (ck.candidate for ck in checks if ck.candidate not in chosen
-                 and short_answer(part, ck.candidate.sentence, _entities(ck.candidate.sentence),
-                                  kind=k2)),
-                None,
-            )  # fmt: skip
-            if extra is not None:
-                chosen.append(extra)
-    limit = MAX_LIST_SENTENCES if listing else MAX_SENTENCES
+        chosen += _later_parts(question, chosen, checks)
+    kept, vecs = _distinct(index, chosen, MAX_LIST_SENTENCES if listing else MAX_SENTENCES)
+    return _replace_sel(base, chosen=tuple(kept), vectors=tuple(vecs))
+
+
+def _distinct(
+    index: Index, chosen: Sequence[Candidate], limit: int
+) -> tuple[list[Candidate], list[np.ndarray]]:
+    """Up to ``limit`` of ``chosen``, in order, none repeating another (same folded text or
+    cosine above ``REDUNDANT_COSINE``), with their vectors."""
     kept: list[Candidate] = []
     vecs: list[np.ndarray] = []
     for c in chosen:
@@ -1200,7 +1232,7 @@ def select_sentences(
             continue
         kept.append(c)
         vecs.append(v)
-    return _replace_sel(base, chosen=tuple(kept), vectors=tuple(vecs))
+    return kept, vecs
 
 
 # A further sentence of the same article joins a one-part answer only if it scores this close
@@ -1271,17 +1303,16 @@ def _names_unknown(index: Index, missing: Sequence[Constraint]) -> bool:
 
 
 def _sentence_items(query: str, kind: str, sentence: str) -> list[str]:
+    """The items ``sentence`` gives for the list ``query`` asks (``qa.lists.list_items``)."""
     return list_items(query, sentence, kind, list_head(query), _entities)
 
 
 def _list_answer(query: str, kind: str, passing: Sequence[Check]) -> list[Candidate]:
     """The sentences of a list answer (``qa.lists.rank_list_sentences``), best first."""
-    head = list_head(query)
     return rank_list_sentences(
         query,
-        kind,
         [ck.candidate for ck in passing],
-        lambda sentence: list_items(query, sentence, kind, head, _entities),
+        lambda sentence: _sentence_items(query, kind, sentence),
         MAX_LIST_SENTENCES,
     )
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Sequence
+from functools import lru_cache
 from typing import Protocol
 
 from qa.lexical import fold, tokenize
@@ -169,6 +170,7 @@ def list_kind(question: str, asked: str) -> str:
     return ""
 
 
+@lru_cache(maxsize=1024)
 def list_head(question: str) -> frozenset[str]:
     """The terms (BM25 stems) of what a list question lists, with their group's synonyms.
 
@@ -347,7 +349,6 @@ MIN_LIST_SEMANTIC = 0.25  # below this cosine a sentence is off the question, wh
 
 def rank_list_sentences(
     query: str,
-    kind: str,
     cands: Sequence[Scored],
     items: Callable[[str], list[str]],
     limit: int,
@@ -359,27 +360,28 @@ def rank_list_sentences(
     others join at ``LIST_JOIN_RATIO`` of its score.
     """
     head = list_head(query)
+    on_topic = [c for c in cands if c.semantic >= MIN_LIST_SEMANTIC]
+    if not on_topic:
+        return []
+    found = {id(c): items(c.sentence) for c in on_topic}  # each sentence's items, read once
 
     def naming(c: Scored) -> float:
-        found = items(c.sentence)
-        return sum(1 for t in found if head & set(tokenize(t))) / max(len(found), 1)
+        given = found[id(c)]
+        return sum(1 for t in given if head & set(tokenize(t))) / max(len(given), 1)
 
     def score(c: Scored) -> float:
         on_head = bool(head & set(tokenize(c.sentence)))
         return c.score + HEAD_BONUS * on_head + ITEM_HEAD_BONUS * naming(c)
 
-    on_topic = [c for c in cands if c.semantic >= MIN_LIST_SEMANTIC]
-    if not on_topic:
-        return []
     # The best-scoring sentence may give its items in a way no enumeration reads ("played
     # the flute and violin"): it stays in the running; the bonuses go to listing sentences.
     best = max(on_topic, key=lambda c: c.score)
     ranked = sorted(
-        ((score(c), c) for c in on_topic if c is best or items(c.sentence)), key=lambda sc: -sc[0]
+        ((score(c), c) for c in on_topic if c is best or found[id(c)]), key=lambda sc: -sc[0]
     )
     floor = LIST_JOIN_RATIO * ranked[0][0]
     out: list[Scored] = [ranked[0][1]]
-    seen = {item_key(t) for t in items(out[0].sentence)}
+    seen = {item_key(t) for t in found[id(out[0])]}
     # When the lead's items name the listed thing themselves ("financial crimes", "money
     # laundering" for crimes), a sentence joins only if its items do too: "combating crimes,
     # migration, border control management" is a list of something else.
@@ -389,7 +391,7 @@ def rank_list_sentences(
             break
         if self_naming and naming(c) < JOIN_NAMING_SHARE:
             continue
-        new = {item_key(t) for t in items(c.sentence)} - seen
+        new = {item_key(t) for t in found[id(c)]} - seen
         if new:
             out.append(c)
             seen |= new

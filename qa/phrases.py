@@ -725,12 +725,15 @@ def _function_word(word: str) -> bool:
 _NOT_NAMES = {"he", "she", "it", "they", "this", "that", "there", "him", "her", "them"}
 
 
-def describe_person(name: str, sentence: str) -> ShortAnswer | None:
+def describe_person(
+    name: str, sentence: str, entities: Sequence[Entity] | None = None
+) -> ShortAnswer | None:
     """The title or appositive ``sentence`` gives the person ``name``, or ``None``.
 
-    The appositive after the name ("Rob Jones, Director General for Operations at the NCA,")
-    is preferred; else the run of capitalised title words right before it ("Minister of
-    State (Minister for Immigration) at the Home Office Robert Jenrick").
+    ``entities`` are the sentence's typed phrases (found now without them). The appositive
+    after the name ("Rob Jones, Director General for Operations at the NCA,") is preferred;
+    else the run of capitalised title words right before it ("Minister of State (Minister
+    for Immigration) at the Home Office Robert Jenrick").
     """
     last = _WORD.findall(fold(name))
     if not last:
@@ -742,7 +745,7 @@ def describe_person(name: str, sentence: str) -> ShortAnswer | None:
     # The whole name as the sentence writes it ("Baroness Goldie DL", "Le Quoc Hung" for
     # "hung"): the typed phrase that holds the word, else the word itself.
     start, end = m.start(), m.end()
-    for e in sentence_entities([sentence])[0]:
+    for e in sentence_entities([sentence])[0] if entities is None else entities:
         if e.start <= m.start() < e.end and e.label in ("PERSON", "NAME"):
             start, end = e.start, e.end
             break

@@ -105,16 +105,16 @@ def test_list_sentences_lead_with_the_one_naming_the_listed_thing_and_add_new_it
     off = _Cand("They named crimes such as smuggling and forgery.", 0.45, semantic=0.1)
     cands = [areas, crimes, again, more, far, off]
     query = "list the crimes they will fight"
-    chosen = rank_list_sentences(query, "", cands, enumeration, limit=5)
+    chosen = rank_list_sentences(query, cands, enumeration, limit=5)
     # "crimes" is named by the sentence and by its items: it leads although it scores less.
     # Its items name crimes themselves, so "areas" (a list of something else) does not join;
     # "more" does (new items, one naming a crime); "again" adds nothing new, "far" is under
     # LIST_JOIN_RATIO and "off" is off the question.
     assert chosen == [crimes, more]
-    assert rank_list_sentences(query, "", cands, enumeration, limit=1) == [crimes]
+    assert rank_list_sentences(query, cands, enumeration, limit=1) == [crimes]
     # a list whose lead's items do not name the listed thing takes any sentence with new items
     trade = _Cand("They also discussed topics such as trade and tourism.", 0.45)
-    topics = rank_list_sentences("what topics came up", "", [areas, trade], enumeration, 5)
+    topics = rank_list_sentences("what topics came up", [areas, trade], enumeration, 5)
     assert topics == [areas, trade]
 
 
