@@ -19,6 +19,7 @@ import numpy as np
 
 from qa.chunking import passage_sentences
 from qa.constraints import (
+    NAME_VARIANTS,
     Constraint,
     closest_match_message,
     extract_constraints,
@@ -370,22 +371,50 @@ def salient_missing(question: str, index: Index) -> tuple[float, list[str], bool
     Returns ``(missing_share, missing_terms, proper_noun_missing)``: a name like "France" or
     "Lammy" that no passage contains is strong evidence the articles cannot answer.
     """
-    content = [w for w in words(question) if w not in _QUESTION_WORDS]
+    # A lone letter is a contraction's or possessive's ("what's", "Britain's"), not content.
+    content = [w for w in words(question) if w not in _QUESTION_WORDS and len(w) > 1]
     terms = [t for t in tokenize(" ".join(content))]
     if not terms:
         return 0.0, [], False
-    missing = [t for t in terms if not index.lexical.known(t)]
+    # An outlet ("according to the VOV report") is known from the articles' sources; a name
+    # another of whose variants the articles use ("Britain" for "UK") is not missing; nor is
+    # the word a keyword query names its wanted kind by ("... which dates", "how long").
+    sources = _source_terms(index) | _variant_terms(index) | _KIND_WORDS
+    missing = [t for t in terms if not index.lexical.known(t) and t not in sources]
     shouting = question.upper() == question
     unknown = []
     if not shouting:
         for ent in entities(_uncapitalise_opening(question)):
             ent_terms = tokenize(ent)
-            if ent_terms and any(not index.lexical.near_known(t) for t in ent_terms):
+            if ent_terms and any(
+                not index.lexical.near_known(t) and t not in sources for t in ent_terms
+            ):
                 unknown.append(ent)
     # "Britain" is not in the articles but "United Kingdom" is: a name whose near-synonym the
     # corpus names (cosine >= SYNONYM_COSINE) is not missing. "France" or "Lammy" stay missing.
     proper_missing = bool(unknown) and not all(_has_synonym(index, unknown))
     return len(missing) / len(terms), missing, proper_missing
+
+
+def _source_terms(index: Index) -> frozenset[str]:
+    """The terms of the articles' outlets ("VOV", "VNA"): named by questions, not by text."""
+    return frozenset(t for d in index.documents for t in tokenize(d.meta.source))
+
+
+# Words that say what kind of answer a question wants, not what it is about (BM25 terms).
+_KIND_WORDS = frozenset(
+    tokenize("date dates day year month time long venue location place name number many much")
+)
+
+
+def _variant_terms(index: Index) -> frozenset[str]:
+    """The one-word name variants whose group the corpus knows ("britain" when it says "uk")."""
+    out: set[str] = set()
+    for group in NAME_VARIANTS:
+        terms = [tokenize(v) for v in group]
+        if any(t and all(index.lexical.known(x) for x in t) for t in terms):
+            out.update(x for t in terms if len(t) == 1 for x in t)
+    return frozenset(out)
 
 
 def _uncapitalise_opening(question: str) -> str:
@@ -794,7 +823,7 @@ def _articles(index: Index, passages: Sequence[Passage]) -> dict[str, str]:
     # The title is part of the article: a paragraph of a SQuAD article "Frédéric Chopin" may
     # say only "Chopin", and a news paragraph often leaves the event to its headline.
     return {
-        d.doc_id: "\n".join([d.meta.title, *(par.text for par in d.paragraphs)])
+        d.doc_id: "\n".join([d.meta.title, d.meta.source, *(par.text for par in d.paragraphs)])
         for d in index.documents
         if d.doc_id in want
     }
@@ -827,7 +856,7 @@ def check_candidates(
         p = passages[c.passage]
         context = articles.get(p.doc_id, p.text)
         missing = tuple(
-            x for x in unmet(constraints, c.sentence, context, date=p.date)
+            x for x in unmet(constraints, c.sentence, context, date=p.date, paragraph=p.text)
             if _decisive(x, question, context)
         )  # fmt: skip
         # The query names what the question leans on ("his guest" after "who is Chien"), so

@@ -488,18 +488,37 @@ def met(c: Constraint, text: str, *, date: str = "") -> bool:
     raise ValueError(f"unknown constraint kind {c.kind!r}: expected one of {KINDS}")
 
 
+# Constraints met near the sentence (its paragraph) or by the article's date, not anywhere
+# in its article: a year. Months and days stay at article scope ("In the April 2024 call,
+# what ...": the date is in the call's opening paragraph, the answer in a later one; on
+# hard-dev and dev, paragraph scope for them declined or misanswered three such questions).
+DATED = ("year",)
+
+
 def unmet(
-    constraints: Sequence[Constraint], sentence: str, passage_text: str = "", *, date: str = ""
+    constraints: Sequence[Constraint],
+    sentence: str,
+    passage_text: str = "",
+    *,
+    date: str = "",
+    paragraph: str | None = None,
 ) -> tuple[Constraint, ...]:
     """The constraints that neither the sentence nor its passage meets (in question order).
 
     ``date`` is the passage's article date (ISO); a year or month it gives counts as met
-    ("in 2023" is met by an article dated 2023 that says "September 16-21").
+    ("in 2023" is met by an article dated 2023 that says "September 16-21"). When
+    ``passage_text`` is a whole article, ``paragraph`` is the sentence's own paragraph: a
+    year must be met there or by the date, since another paragraph speaks of another time (a
+    report of a meeting in 2022 that looks "ahead" to 2023 does not date the meeting 2023).
     """
     # Each text on its own (the passage holds the sentence anyway): cached views of the
     # passage serve every candidate sentence.
     texts = (sentence, passage_text) if passage_text else (sentence,)
-    return tuple(c for c in constraints if not any(met(c, t, date=date) for t in texts))
+    near = (sentence, paragraph) if paragraph is not None else texts
+    return tuple(
+        c for c in constraints
+        if not any(met(c, t, date=date) for t in (near if c.kind in DATED else texts))
+    )  # fmt: skip
 
 
 # --- saying what is missing ---------------------------------------------------------------

@@ -91,7 +91,7 @@ _WHICH = r"\b(?:which|what)\s+(?:[\w'’-]+\s+){0,2}?"
 _KIND_CUES: tuple[tuple[str, re.Pattern[str]], ...] = (
     ("amount", re.compile(r"\bhow much (?:money|funding|aid|did .* (?:cost|pay|spend))\b|\bhow much\b.*\b(?:cost|fund|pledge|spend|spent|pay|paid|worth)\b", re.I)),
     ("how_many", re.compile(r"\bhow (?:many|much)\b|\bnumber of\b|\bwhat number\b", re.I)),
-    ("when", re.compile(r"\bwhen\b|" + _WHICH + r"(?:date|day|year|month|time|decade|century)\b", re.I)),
+    ("when", re.compile(r"\bwhen\b|" + _WHICH + r"(?:dates?|days?|years?|months?|times?|decades?|century|centuries)\b", re.I)),
     ("where", re.compile(r"\bwhere\b|" + _WHICH + r"(?:city|cities|country|countries|place|venue|location|town|capital|state)\b", re.I)),
     ("org", re.compile(_WHICH + rf"(?:{_ORG_NOUNS})\b", re.I)),
     ("agreement", re.compile(_WHICH + rf"(?:{_AGREEMENT_NOUNS})\b", re.I)),
@@ -300,6 +300,50 @@ _PLACES = {
     "hungary", "czech republic", "prague", "nepal", "mongolia", "dublin", "glasgow",
     "alabama", "florida", "virginia", "georgia", "atlanta", "miami",
 }  # fmt: skip
+# The places of the gazetteer larger than a city (countries, continents, regions, states): a
+# question asking "which city" is not answered by one, nor "which country" by a city.
+_WIDE_PLACES = {
+    "vietnam", "viet nam", "uk", "united kingdom", "britain", "great britain", "england",
+    "scotland", "wales", "ireland", "northern ireland", "europe", "asia", "africa", "america",
+    "north america", "south america", "australia", "china", "japan", "korea", "south korea",
+    "north korea", "india", "pakistan", "thailand", "cambodia", "laos", "myanmar", "malaysia",
+    "singapore", "indonesia", "philippines", "france", "germany", "italy", "spain", "russia",
+    "poland", "netherlands", "belgium", "switzerland", "austria", "sweden", "norway",
+    "denmark", "finland", "greece", "turkey", "egypt", "israel", "iran", "iraq", "syria",
+    "canada", "mexico", "brazil", "argentina", "united states", "us", "usa", "california",
+    "texas", "tibet", "sichuan", "taiwan", "ukraine", "portugal", "hungary", "czech republic",
+    "nepal", "mongolia", "alabama", "florida", "virginia", "georgia",
+}  # fmt: skip
+# The world's sovereign states (UN members and observers, common English short names): a
+# country is a place wherever it stands ("the consulates of Iceland and Latvia").
+_COUNTRIES = {
+    "afghanistan", "albania", "algeria", "andorra", "angola", "antigua and barbuda",
+    "armenia", "azerbaijan", "bahamas", "bahrain", "bangladesh", "barbados", "belarus",
+    "belize", "benin", "bhutan", "bolivia", "bosnia and herzegovina", "botswana", "brunei",
+    "bulgaria", "burkina faso", "burundi", "cabo verde", "cape verde", "cameroon",
+    "central african republic", "chad", "chile", "colombia", "comoros", "congo", "costa rica",
+    "croatia", "cuba", "cyprus", "czechia", "djibouti", "dominica", "dominican republic",
+    "east timor", "timor-leste", "ecuador", "el salvador", "equatorial guinea", "eritrea",
+    "estonia", "eswatini", "ethiopia", "fiji", "gabon", "gambia", "ghana", "grenada",
+    "guatemala", "guinea", "guinea-bissau", "guyana", "haiti", "honduras", "iceland",
+    "ivory coast", "jamaica", "jordan", "kazakhstan", "kenya", "kiribati", "kosovo", "kuwait",
+    "kyrgyzstan", "latvia", "lebanon", "lesotho", "liberia", "libya", "liechtenstein",
+    "lithuania", "luxembourg", "madagascar", "malawi", "maldives", "mali", "malta",
+    "marshall islands", "mauritania", "mauritius", "micronesia", "moldova", "monaco",
+    "montenegro", "morocco", "mozambique", "namibia", "nauru", "new zealand", "nicaragua",
+    "niger", "nigeria", "north macedonia", "oman", "palau", "palestine", "panama",
+    "papua new guinea", "paraguay", "peru", "qatar", "romania", "rwanda",
+    "saint kitts and nevis", "saint lucia", "samoa", "san marino", "saudi arabia", "senegal",
+    "serbia", "seychelles", "sierra leone", "slovakia", "slovenia", "solomon islands",
+    "somalia", "south africa", "south sudan", "sri lanka", "sudan", "suriname", "tajikistan",
+    "tanzania", "togo", "tonga", "trinidad and tobago", "tunisia", "turkmenistan", "tuvalu",
+    "uganda", "united arab emirates", "uruguay", "uzbekistan", "vanuatu", "vatican",
+    "venezuela", "yemen", "zambia", "zimbabwe",
+}  # fmt: skip
+_PLACES |= _COUNTRIES
+_WIDE_PLACES |= _COUNTRIES
+_ASKS_CITY = re.compile(_WHICH + r"(?:city|cities|town|towns|capital)\b", re.I)
+_ASKS_COUNTRY = re.compile(_WHICH + r"(?:country|countries|nation|nations)\b", re.I)
 # Common Vietnamese family names: a capitalised run opening with one is a person's name even
 # without diacritics or a title ("Le Quoc Hung", "To Lam").
 _VN_SURNAMES = {
@@ -647,6 +691,41 @@ _NAMES_A_SIDE = re.compile(r"['’]s\b|\s*-\s*[A-Z]|\s+(?:side|sides|government|
 _LOCATIVE = re.compile(r"\b(?:in|at|near|inside|outside)\s+(?:the\s+)?$", re.I)
 
 
+def _place_scale(question: str) -> str:
+    """``city`` or ``country`` when the question asks for a place of that size, else ``""``."""
+    if _ASKS_CITY.search(question):
+        return "city"
+    return "country" if _ASKS_COUNTRY.search(question) else ""
+
+
+def _leading_cities(entities: Sequence[Entity]) -> list[Entity]:
+    """The city an organisation's name opens with, as a place: "Which city's police ...?" is
+    answered by "Hanoi" of "Hanoi Department of Public Security"."""
+    out = []
+    for e in entities:
+        if e.label not in ("ORG", "NAME"):
+            continue
+        words_ = _WORD.findall(e.text)
+        for n in (3, 2, 1):
+            key = " ".join(fold(w) for w in words_[:n])
+            if len(words_) > n and key in _PLACES and key not in _WIDE_PLACES:
+                end = e.start + e.text.index(words_[n - 1]) + len(words_[n - 1])
+                out.append(Entity(e.text[: end - e.start], e.start, end, "GPE"))
+                break
+    return out
+
+
+def _scale_fits(scale: str, text: str) -> bool:
+    """Whether a place can be of the asked size: a country is no city, a gazetteer city no
+    country ("in which city did they meet?" is not answered by "the United Kingdom")."""
+    key = " ".join(_WORD.findall(fold(re.sub(r"^the\s+", "", text, flags=re.I))))
+    if scale == "city":
+        return key not in _WIDE_PLACES
+    if scale == "country":
+        return not (key in _PLACES and key not in _WIDE_PLACES)
+    return True
+
+
 def _distance(ent: Entity, anchors: list[int]) -> int:
     if not anchors:
         return 0
@@ -844,6 +923,9 @@ def short_answer(
     # A person asked for by its noun ("Which Vietnamese official ...") is read before the cue
     # that holds the noun is taken out below.
     personal = bool(_PERSONAL.search(question))
+    scale = _place_scale(question) if kind == "where" else ""
+    if scale == "city":
+        entities = [*entities, *_leading_cities(entities)]
     cue = dict(_KIND_CUES).get(kind)
     question = cue.sub(" ", question, count=1) if cue else question
     if kind == "who" and not personal:
@@ -863,6 +945,7 @@ def short_answer(
             # "Vietnam's Ministry of Public Security", "Vietnam-UK": a country naming a
             # side is no place; a place after "in"/"at" is one, whatever else is near
             cands = [e for e in cands if not _NAMES_A_SIDE.match(sentence, e.end)]
+            cands = [e for e in cands if _scale_fits(scale, e.text)]
             located = [e for e in cands if _LOCATIVE.search(sentence[: e.start])]
             cands = located or cands
         if role is not None:

@@ -725,3 +725,29 @@ def test_what_date_needs_a_day_and_a_keyword_year_a_year():
     day = ShortAnswer("April 15, 2024", s2.index("April"), len(s2) - 1, "when", "DATE")
     assert _fits("On what date was the call?", s2, day)
     assert not _fits("vietnam uk strategic partnership set up year", s, oct_)
+
+
+def test_missing_share_ignores_contractions_known_variants_kind_words_and_outlets(fake_index):
+    from qa.answering import salient_missing
+
+    # "what's": the lone "s" is no content word; "tallest" and "mountain" are in no article
+    share, terms, _ = salient_missing("what's the tallest mountain in vietnam", fake_index)
+    assert (share, terms) == (2 / 3, ["tallest", "mountain"])
+    # "britain": the articles say "UK"; "dates" and "long" name the wanted kind
+    share, terms, _ = salient_missing("hung delegation britain how long which dates", fake_index)
+    assert (share, terms) == (0.0, [])
+    # "VOV" is an article's outlet, named by questions ("according to the VOV report")
+    share, terms, proper = salient_missing("what did VOV say about the leaders", fake_index)
+    assert (share, terms, proper) == (0.0, [], False)
+
+
+def test_an_article_s_outlet_meets_a_name_constraint(fake_index):
+    from qa.answering import _articles
+    from qa.constraints import extract_constraints, unmet
+
+    q = "How have the leaders handled ties, according to the 2022 VOV report?"
+    doc = next(d for d in fake_index.documents if d.meta.source == "VOV")
+    passage = next(p for p in fake_index.passages if p.doc_id == doc.doc_id)
+    article = _articles(fake_index, [passage])[doc.doc_id]
+    left = unmet(extract_constraints(q), "Leaders promoted relations.", article, date=doc.meta.date)
+    assert left == ()

@@ -311,3 +311,28 @@ def test_a_number_inside_a_date_or_span_of_years_counts_nothing(question: str) -
 def test_a_number_range_that_is_no_year_span_is_still_a_count() -> None:
     cs = extract_constraints("Where was it projected to gross 80-85 million?")
     assert [(c.kind, c.value) for c in cs] == [("number", "80"), ("number", "85")]
+
+
+def test_a_year_is_met_in_the_sentence_s_paragraph_or_by_the_date_not_elsewhere():
+    from qa.constraints import extract_constraints, unmet
+
+    q = "What did Chien and Rycroft discuss when they met in 2023?"
+    cons = [c for c in extract_constraints(q) if c.kind == "year"]
+    sentence = "Chien hosted a reception on August 16 for Rycroft."
+    article = sentence + "\nAhead of the anniversary in 2023, he suggested more co-operation."
+    # the 2023 of another paragraph does not date a meeting reported in 2022
+    assert unmet(cons, sentence, article, date="2022-08-16", paragraph=sentence) == tuple(cons)
+    # without the paragraph (a passage checked alone), the article's text still counts
+    assert unmet(cons, sentence, article, date="2022-08-16") == ()
+    # the article's own date meets it
+    assert unmet(cons, sentence, article, date="2023-09-16", paragraph=sentence) == ()
+
+
+def test_a_month_is_still_met_anywhere_in_the_article():
+    from qa.constraints import extract_constraints, unmet
+
+    q = "In the April 2024 call, what were the delegation exchanges meant to achieve?"
+    cons = [c for c in extract_constraints(q) if c.kind == "month"]
+    sentence = "They pledged to maintain the exchange of delegations at all levels."
+    article = "On April 15, 2024, To Lam had a phone call with Cleverly.\n" + sentence
+    assert unmet(cons, sentence, article, date="2024-05-30", paragraph=sentence) == ()

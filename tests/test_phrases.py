@@ -498,3 +498,34 @@ def test_a_person_asked_by_its_noun_is_not_an_organisation_and_which_x_verbed_is
     role = asked_role("Which Vietnamese official co-chaired the third dialogue?")
     assert role is not None and role.verb and "co-chaired" in role.words
     assert asked_role("who is the current manager of manchester united").text == "manager"
+
+
+MET_LINK = (
+    "He proposed the British side consider establishing cooperative relations between Met "
+    "and the Hanoi Department of Public Security."
+)
+
+
+def test_a_city_question_is_not_answered_by_a_country() -> None:
+    assert short_answer("in which city did le quoc hung meet rob jones", VISIT) is None
+    assert short_answer("Which country did Le Quoc Hung visit?", VISIT).text == "United Kingdom"
+
+
+def test_a_country_question_is_not_answered_by_a_city() -> None:
+    s = "The talks were held in London, the capital of the United Kingdom."
+    assert short_answer("Which country were the talks held in?", s).text == "United Kingdom"
+    assert short_answer("Which city were the talks held in?", s).text == "London"
+
+
+def test_a_city_may_open_an_organisation_s_name() -> None:
+    sa = short_answer("Which city's police did Hung want to link up with the Met?", MET_LINK)
+    assert (sa.text, sa.label) == ("Hanoi", "GPE")
+    assert MET_LINK[sa.start : sa.end] == "Hanoi"
+
+
+@pytest.mark.parametrize(
+    "question",
+    ["hung delegation britain how long which dates", "Which dates did Hung visit the UK?"],
+)
+def test_plural_date_nouns_ask_when(question: str) -> None:
+    assert answer_kind(question) == "when"

@@ -43,7 +43,7 @@ FILES = (
     ("hard-dev.jsonl", "hd-", 100),
     ("hard-heldback.jsonl", "hh-", 45),
     ("hard-dev2.jsonl", "h2-", 55),
-    ("hard-heldback3.jsonl", "h3-", 50),
+    ("hard-dev3.jsonl", "h3-", 50),
 )
 # The files the issue-11 quotas (near-topic, list, conversation counts) are meant for.
 QUOTA_FILES = {"hard-dev.jsonl", "hard-heldback.jsonl"}
