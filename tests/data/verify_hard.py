@@ -1,5 +1,6 @@
 #!/usr/bin/env python3
-"""Check tests/data/hard-dev.jsonl, hard-heldback.jsonl and hard-dev2.jsonl against the corpus.
+"""Check tests/data/hard-dev.jsonl, hard-heldback.jsonl, hard-dev2.jsonl, hard-dev3.jsonl and
+hard-heldback4.jsonl against the corpus.
 
 The corpus is read the way the index reads it (``qa.documents.load_corpus``: captions, bylines,
 datelines, image lines and the repeated article removed), so gold text must sit in what users
@@ -19,8 +20,9 @@ Across all files: unique ids (each file with its own prefix) and questions (a co
 its history plus question); a warning for questions close to tests/data/dev.jsonl or test.jsonl;
 a minimum row count per file and a third of each file paraphrased/keyword/misspelt/role. The
 issue-11 quotas (>= 25 near-topic unanswerable, >= 10 list questions, >= 10 conversations) are
-counted over hard-dev + hard-heldback only; hard-dev2.jsonl (a later set, held back until its first reading, then tuned on)
-gets the per-row and per-file checks but does not count towards them. Exit status 1 on any error.
+counted over hard-dev + hard-heldback only; hard-dev2.jsonl and hard-dev3.jsonl (later sets, held
+back until read, then tuned on) and the held-back hard-heldback4.jsonl get the per-row and
+per-file checks but do not count towards them. Exit status 1 on any error.
 """
 
 from __future__ import annotations
@@ -44,6 +46,7 @@ FILES = (
     ("hard-heldback.jsonl", "hh-", 45),
     ("hard-dev2.jsonl", "h2-", 55),
     ("hard-dev3.jsonl", "h3-", 50),
+    ("hard-heldback4.jsonl", "h4-", 70),
 )
 # The files the issue-11 quotas (near-topic, list, conversation counts) are meant for.
 QUOTA_FILES = {"hard-dev.jsonl", "hard-heldback.jsonl"}
