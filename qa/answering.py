@@ -22,6 +22,7 @@ from qa.constraints import (
     NAME_VARIANTS,
     Constraint,
     closest_match_message,
+    conflicting_events,
     extract_constraints,
     indirect,
     name_met,
@@ -859,6 +860,7 @@ def check_candidates(
             x for x in unmet(constraints, c.sentence, context, date=p.date, paragraph=p.text)
             if _decisive(x, question, context)
         )  # fmt: skip
+        missing += tuple(x for x in conflicting_events(constraints, c.sentence) if x not in missing)
         # The query names what the question leans on ("his guest" after "who is Chien"), so
         # a follow-up's context does not count as a new answer either.
         found = (

@@ -336,3 +336,34 @@ def test_a_month_is_still_met_anywhere_in_the_article():
     sentence = "They pledged to maintain the exchange of delegations at all levels."
     article = "On April 15, 2024, To Lam had a phone call with Cleverly.\n" + sentence
     assert unmet(cons, sentence, article, date="2024-05-30", paragraph=sentence) == ()
+
+
+CALL_SENTENCE = (
+    "On the afternoon of April 15, 2024, in Hanoi, General To Lam had a phone call with "
+    "British Minister of Home Affairs James Cleverly."
+)
+
+
+def test_a_phone_call_sentence_contradicts_an_asked_visit():
+    from qa.constraints import conflicting_events, extract_constraints
+
+    cons = extract_constraints("When did To Lam visit London?")
+    assert [c.value for c in conflicting_events(cons, CALL_SENTENCE)] == ["visit"]
+    # a sentence that says nothing of any event contradicts nothing
+    assert conflicting_events(cons, "To Lam thanked the UK for its support.") == ()
+
+
+def test_delegation_exchanges_agreed_on_a_call_are_no_visit():
+    from qa.constraints import conflicting_events, extract_constraints
+
+    cons = extract_constraints("In the April 2024 call, what were the delegation exchanges for?")
+    s = "They pledged to maintain and promote the exchange of delegations at all levels."
+    assert conflicting_events(cons, s) == ()
+
+
+def test_a_capital_is_not_its_country():
+    from qa.constraints import name_met
+
+    assert not name_met("London", "The delegation visited the United Kingdom.")
+    assert name_met("Britain", "The delegation visited the United Kingdom.")
+    assert name_met("Hanoi", "The talks were held in Ha Noi.")
