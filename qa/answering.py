@@ -1133,22 +1133,35 @@ SUPPORT_BLEND = float(os.environ.get("QA_SUPPORT_BLEND", "1.0"))
 def _later_parts(
     question: str, chosen: Sequence[Candidate], checks: Sequence[Check]
 ) -> list[Candidate]:
-    """For a two-part question, a sentence for each later part the chosen ones do not answer."""
+    """For a two-part question, a sentence for each later part the chosen ones do not answer.
+
+    A later part is answered only by a phrase of its kind that is not the first part's answer
+    ("Who led the delegation, and which minister did it hold talks with?": the leader's name
+    does not answer the second part); among candidates, the part's own words decide.
+    """
+    lead_short = next((ck.short for ck in checks if ck.candidate is chosen[0]), None)
+    taken = {fold(lead_short.text)} if lead_short is not None else set()
     out: list[Candidate] = []
     for k2, part in extra_kinds(question):
-        if not k2 or any(short_answer(part, c.sentence, _entities(c.sentence), kind=k2)
-                         for c in [*chosen, *out]):  # fmt: skip
+        if not k2:
             continue
-        extra = next(
-            (ck.candidate for ck in checks if ck.candidate not in chosen
-             and ck.candidate not in out
-             and short_answer(part, ck.candidate.sentence, _entities(ck.candidate.sentence),
-                              kind=k2)),
-            None,
-        )  # fmt: skip
-        if extra is not None:
-            out.append(extra)
+        if any(_part_short(part, k2, c, taken) for c in [*chosen, *out]):
+            continue
+        found = [
+            (ck.candidate.score * (1.0 + SUPPORT_BLEND * sa.support), i, ck.candidate)
+            for i, ck in enumerate(checks)
+            if ck.candidate not in chosen and ck.candidate not in out
+            for sa in [_part_short(part, k2, ck.candidate, taken)] if sa is not None
+        ]  # fmt: skip
+        if found:
+            out.append(max(found, key=lambda x: (x[0], -x[1]))[2])
     return out
+
+
+def _part_short(part: str, kind: str, c: Candidate, taken: set[str]) -> ShortAnswer | None:
+    """The phrase of ``kind`` that answers a later part in ``c``, unless an earlier part's."""
+    found = short_answer(part, c.sentence, _entities(c.sentence), kind=kind)
+    return None if found is None or fold(found.text) in taken else found
 
 
 def _lead_first(

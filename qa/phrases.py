@@ -154,6 +154,12 @@ def answer_kind(question: str) -> str:
     best = min(found)
     if best[2] == "how_many" and any(f[2] == "amount" and f[0] == best[0] for f in found):
         return "amount"
+    # An organisation's noun before a person's is a modifier: "which Home Office minister",
+    # "which police officer" ask for a person.
+    if best[2] == "org" and any(
+        f[2] == "who" and f[0] == best[0] and f[1] > best[1] for f in found
+    ):
+        return "who"
     return best[2]
 
 

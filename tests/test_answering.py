@@ -751,3 +751,20 @@ def test_an_article_s_outlet_meets_a_name_constraint(fake_index):
     article = _articles(fake_index, [passage])[doc.doc_id]
     left = unmet(extract_constraints(q), "Leaders promoted relations.", article, date=doc.meta.date)
     assert left == ()
+
+
+def test_a_later_part_is_not_answered_by_the_first_part_s_answer(fake_index):
+    from qa.answering import _later_parts, check_candidates, score_sentences
+
+    q = (
+        "Who led the Vietnamese police delegation to Britain in September, "
+        "and which Home Office minister did it hold talks with?"
+    )
+    ps = _passages(fake_index, "paid a working visit to the United Kingdom", "Robert Jenrick")
+    cands = score_sentences(fake_index, q, fake_index.embed_query(q), ps)
+    checks = check_candidates(q, q, cands, ps, {}, "who")
+    lead = next(ck for ck in checks if "paid a working visit" in ck.candidate.sentence)
+    assert lead.short is not None and lead.short.text == "Le Quoc Hung"
+    ordered = [lead, *(ck for ck in checks if ck is not lead)]
+    later = _later_parts(q, [lead.candidate], ordered)
+    assert len(later) == 1 and "Robert Jenrick" in later[0].sentence

@@ -529,3 +529,15 @@ def test_a_city_may_open_an_organisation_s_name() -> None:
 )
 def test_plural_date_nouns_ask_when(question: str) -> None:
     assert answer_kind(question) == "when"
+
+
+@pytest.mark.parametrize(
+    ("question", "kind"),
+    [
+        ("which Home Office minister did it hold talks with?", "who"),
+        ("Which police officer met Hung?", "who"),
+        ("Which police force did Hung work with?", "org"),
+    ],
+)
+def test_an_organisation_noun_before_a_person_noun_asks_for_a_person(question, kind) -> None:
+    assert answer_kind(question) == kind
