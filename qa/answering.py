@@ -10,6 +10,7 @@ from __future__ import annotations
 import math
 import os
 import re
+import weakref
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, replace
 from functools import lru_cache
@@ -51,7 +52,7 @@ from qa.phrases import (
 )
 from qa.questions import MAX_QUESTION_CHARS, check_question
 from qa.render import answer_markdown, closest_markdown, declined_markdown, md_unescape
-from qa.roles import asked_role
+from qa.roles import asked_role, asked_side
 from qa.text import entities
 from qa.types import Answer, Item, Passage, Short
 
@@ -233,6 +234,7 @@ def conversation_person(users: Sequence[str], bots: Sequence[str], follow_up: st
     texts = list(users) + [b.split("\n", 1)[0] for b in bots if isinstance(b, str)]
     for t in texts:
         for e in entities(t):
+            e = _POSSESSIVE.sub("", e)  # "Rob Jones's job": the person is Rob Jones
             if not _is_person(e):
                 continue
             key = fold(e)
@@ -243,6 +245,7 @@ def conversation_person(users: Sequence[str], bots: Sequence[str], follow_up: st
     return first[max(counts, key=lambda k: counts[k])]
 
 
+_POSSESSIVE = re.compile(r"['’]s?$")
 _PRONOUN_WHO_DID = re.compile(
     r"^\s*(?:and\s+)?who(?:m)?\s+(?:did|does|do|has|had|will|would|could|can)\s+(?:he|she)\b",
     re.I,
@@ -269,6 +272,46 @@ _NOT_PERSON = re.compile(
     r"Security|Affairs|Department|Union|Force|Crime|Council|Assembly|Conference)\b"
     r"|\b(?:Secretary|Minister|Director|Chairman|President|Ambassador)$"
 )
+
+
+_CONTEXT = re.compile(r"\(([^()]*)\)\s*$")
+
+
+_SIDES: weakref.WeakKeyDictionary[Any, dict[str, str]] = weakref.WeakKeyDictionary()
+
+
+def _person_sides(index: Index) -> dict[str, str]:
+    """The side of each person the index's structure knows, by folded name and variant."""
+    if index not in _SIDES:
+        _SIDES[index] = {
+            " ".join(words(fold(v))): e.side
+            for e in index.entities("person") if e.side
+            for v in (e.name, *e.variants)
+        }  # fmt: skip
+    return _SIDES[index]
+
+
+def _side_of(sides: dict[str, str], name: str) -> str:
+    """The side of the person ``name`` names ("Jenrick" for "Robert Jenrick"), or ``""``."""
+    toks = words(fold(name))
+    found = {
+        side for known, side in sides.items()
+        if known and (set(known.split()) <= set(toks) or (toks and toks[-1] == known.split()[-1]))
+    }  # fmt: skip
+    return found.pop() if len(found) == 1 else ""
+
+
+def _pronoun_person(question: str, query: str) -> tuple[Constraint, ...]:
+    """The person a follow-up's "he"/"she" stands for, as a name the answer must meet: "and
+    which official did he meet?" after "what is Rob Jones's job?" is about Rob Jones's
+    meeting, not any meeting the articles report."""
+    m = _CONTEXT.search(query) if query != question else None
+    if m is None or not _PERSON_PRONOUN.search(question):
+        return ()
+    people = [n.strip() for n in m.group(1).split(";") if _is_person(n.strip())]
+    if len(people) != 1:
+        return ()
+    return (Constraint("name", people[0], " ".join(words(fold(people[0])))),)
 
 
 def _is_person(name: str) -> bool:
@@ -316,6 +359,11 @@ def rewrite_query(
         )
         topic = " ".join(w for w in earlier.replace("(", " ").replace(")", " ").split()
                          if fold(w).strip("?.,;") not in _QUESTION_WORDS)  # fmt: skip
+        # ... and what its answer named: "Which deputy minister went to the NCA?" then "When
+        # was that trip?" asks about Le Quoc Hung's trip.
+        shown = _bold(bots[-1]) if bots and isinstance(bots[-1], str) else ""
+        if shown and fold(shown) not in fold(topic):
+            topic = f"{topic} {shown}".strip()
         if topic:
             return f"{question} ({topic})", cited
 
@@ -838,22 +886,31 @@ def check_candidates(
     articles: dict[str, str],
     kind: str,
     encoder: Any = None,
+    sides: dict[str, str] | None = None,
 ) -> list[Check]:
     """Judge the leading candidates (see ``CHECK_RATIO``) against the question.
+
+    ``sides`` maps the corpus's people (folded names and variants) to their side (``VN`` or
+    ``UK``, from the index's structure): a person of the other side does not answer a
+    question asking for one of a side.
 
     ``encoder`` (the index's) lets a count answer a question that names what it counts in
     other words (see ``_fits``); without it the counted noun must be said as asked.
     """
     if not cands:
         return []
-    constraints = extract_constraints(question)
+    constraints = extract_constraints(question) + _pronoun_person(question, query)
+    side = asked_side(question) if kind == "who" else ""
+    # "Which Vietnamese deputy minister ...?" is not answered by a Briton
+    other_side = (lambda name: _side_of(sides or {}, name) not in ("", side)) if side else None
     listing = not kind and is_list_question(question)
     described = who_is_name(question) if kind == "who" else ""
-    floor = (LIST_CHECK_RATIO if listing else CHECK_RATIO) * cands[0].score
+    floor = (LIST_CHECK_RATIO if listing else CHECK_RATIO) * max(c.score for c in cands)
     out: list[Check] = []
-    for c in cands[: MAX_LIST_CHECKED if listing else MAX_CHECKED]:
-        if c.score < floor and out:
-            break
+    # The candidates above the floor, in the order given: a follow-up's order puts sentences
+    # with its new words first, so a low one may come before a better one without them.
+    eligible = [c for c in cands if c.score >= floor] or list(cands[:1])
+    for c in eligible[: MAX_LIST_CHECKED if listing else MAX_CHECKED]:
         p = passages[c.passage]
         context = articles.get(p.doc_id, p.text)
         missing = tuple(
@@ -864,10 +921,11 @@ def check_candidates(
         # The query names what the question leans on ("his guest" after "who is Chien"), so
         # a follow-up's context does not count as a new answer either.
         found = (
-            short_answer(query, c.sentence, _entities(c.sentence), kind=kind, article=context)
+            short_answer(query, c.sentence, _entities(c.sentence), kind=kind, article=context,
+                         other_side=other_side)
             if kind and not described
             else None
-        )
+        )  # fmt: skip
         if described:
             # "Who is X?": what the sentence says X is, not another person it names
             found = describe_person(described, c.sentence, _entities(c.sentence))
@@ -1053,6 +1111,11 @@ def answer(
         )
         if cited_docs and rewritten:
             passages = _prefer(passages, cited_docs)
+            if _EVENT_PRONOUN.search(q):
+                # "When was that trip?": the event the previous answer cited, in its articles
+                near = index.retrieve(search_query(q, query), k=max(k, 5), doc_ids=cited_docs)
+                ids = {p.passage_id for p in near}
+                passages = near + [p for p in passages if p.passage_id not in ids]
             topic = elliptical_topic(q)
             if topic:
                 # "What about training?" continues in the article just cited: its passages
@@ -1215,7 +1278,7 @@ def select_sentences(
     cands = _prefer_new_terms(question, query, cands)
     checks = check_candidates(
         question, query, cands, passages, _articles(index, passages), "" if listing else akind,
-        encoder=index.encoder,
+        encoder=index.encoder, sides=_person_sides(index),
     )  # fmt: skip
     passing = [ck for ck in checks if ck.passes("" if listing else akind)]
     passing, listed = _lead_first(query, akind, listing, passing)

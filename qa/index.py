@@ -34,7 +34,7 @@ from qa.documents import check_corpus_dir
 from qa.embedding import Encoder, backend_from_model_id, get_encoder
 from qa.errors import IndexCorruptError, IndexUnavailableError, IndexWriteError, QAError
 from qa.fusion import FusionSettings, fuse
-from qa.lexical import LexicalIndex, fold, lookup, tokenize
+from qa.lexical import LexicalIndex, defined_acronyms, expand_acronyms, fold, lookup, tokenize
 from qa.questions import MAX_QUESTION_CHARS, QuestionError, check_history, check_k, check_question
 from qa.safe_read import npy_shape
 from qa.store import check_index_dir, current_version, pointed_version, read_jsonl
@@ -176,6 +176,11 @@ class Index:
         return names, vecs
 
     @cached_property
+    def acronyms(self) -> dict[str, str]:
+        """The acronyms the passages define, with their long forms (``defined_acronyms``)."""
+        return defined_acronyms(p.text for p in self.passages)
+
+    @cached_property
     def row_by_id(self) -> dict[str, int]:
         """Each passage id's row in ``passages`` (and in the vector arrays)."""
         return {p.passage_id: i for i, p in enumerate(self.passages)}
@@ -282,13 +287,15 @@ class Index:
         n_cand = min(len(self.passages), max(self.fusion.candidates, k * 4))
         d_idx, _ = self.store.dense_search(qvec, n_cand, flt)
         # Only the postings of the query's terms are read: no N-long score array to rank.
-        lex_top, _ = self.store.lexical_search(q, n_cand, flt)
+        # BM25 reads a defined acronym and its long form as one ("NCA" ~ "National Crime Agency")
+        lq = expand_acronyms(q, self.acronyms)
+        lex_top, _ = self.store.lexical_search(lq, n_cand, flt)
         cand = np.unique(np.concatenate([d_idx, lex_top]).astype(np.int64))
         if len(cand) == 0:
             return []
         dense = (self.vectors[cand] @ qvec).astype(np.float32)
         sent = self._sentence_max(qvec, cand)
-        lex = self.store.lexical_scores(q, cand)
+        lex = self.store.lexical_scores(lq, cand)
         doc_score = self._document_scores(q, qvec, cand)
         fused = fuse(dense, sent, lex, self.fusion, doc_score)
         order = np.argsort(-fused, kind="stable")

@@ -9,7 +9,7 @@ from __future__ import annotations
 import re
 import threading
 import unicodedata
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from functools import cached_property, lru_cache
 from pathlib import Path
 
@@ -329,3 +329,49 @@ def top_rows(
         rows, scores = rows[sel], scores[sel]
     order = np.lexsort((rows, -scores))  # best first, ties to the lower row (rows may be unsorted)
     return rows[order], scores[order]
+
+
+# "National Crime Agency (NCA)": a name and the acronym of its initials, as a text defines
+# them. Function words may sit between the initials ("Ministry of Public Security (MPS)").
+_DEFINED_ACRONYM = re.compile(
+    r"((?:[A-Z][\w'’-]*\s+(?:(?:of|for|and|the|on)\s+)*){1,7}?)\(\s*([A-Z]{2,8})\s*\)"
+)
+_SMALL_WORDS = {"of", "for", "and", "the", "on"}
+
+
+def defined_acronyms(texts: Iterable[str]) -> dict[str, str]:
+    """Each acronym the texts define, and its folded long form, both ways (lower case):
+    ``{"nca": "national crime agency", "national crime agency": "nca"}``."""
+    out: dict[str, str] = {}
+    for text in texts:
+        for m in _DEFINED_ACRONYM.finditer(text):
+            long_words = m.group(1).split()
+            abbr = m.group(2)
+            # the long form is the shortest run of trailing words whose initials spell it
+            for i in range(len(long_words)):
+                tail = long_words[i:]
+                initials = "".join(w[0] for w in tail if w.lower() not in _SMALL_WORDS)
+                if initials.upper() == abbr and tail[0].lower() not in _SMALL_WORDS:
+                    long = " ".join(fold(w) for w in tail)
+                    out.setdefault(abbr.lower(), long)
+                    out.setdefault(long, abbr.lower())
+                    break
+    return out
+
+
+def expand_acronyms(query: str, table: dict[str, str]) -> str:
+    """``query`` with the acronym of each defined long name it uses appended, so BM25 finds
+    "Visiting the NCA" for "the National Crime Agency"."""
+    if not table:
+        return query
+    folded = fold(query)
+    toks = set(re.findall(r"\w+", folded))
+    # Only a long form gains its acronym: the reverse would add several words for one and
+    # outweigh the acronym's own passages ("the NCA's operations chief" would rank the
+    # passage naming the "National Crime Agency" once above the one about the NCA visit).
+    extra = [
+        other for form, other in table.items()
+        if " " in form and re.search(rf"\b{re.escape(form)}\b", folded)
+        and other not in toks
+    ]  # fmt: skip
+    return f"{query} {' '.join(extra)}" if extra else query

@@ -16,7 +16,7 @@ the question is analysed, with regexes (no spaCy call).
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass, field
 from difflib import SequenceMatcher
 from functools import lru_cache
@@ -688,9 +688,18 @@ def _stem(word: str) -> tuple[str, ...]:
     return tuple(tokenize(word))
 
 
+# Organisations news names by a short word that reads like a name ("the Met").
+_ORG_SHORT_NAMES = {"met", "yard"}
+
+
 def _org_like(text: str) -> bool:
-    """An acronym or a name with an organisation's word ("UK Home Office", "MPS")."""
-    return (text.isupper() and len(text) > 1) or any(_key(t) in _ORG_WORDS for t in text.split())
+    """An acronym, a short name of an organisation ("Met") or a name with an organisation's
+    word ("UK Home Office", "MPS")."""
+    return (
+        (text.isupper() and len(text) > 1)
+        or fold(text) in _ORG_SHORT_NAMES
+        or any(_key(t) in _ORG_WORDS for t in text.split())
+    )
 
 
 _NAMES_A_SIDE = re.compile(r"['’]s\b|\s*-\s*[A-Z]|\s+(?:side|sides|government|authorities)\b", re.I)
@@ -904,6 +913,7 @@ def short_answer(
     method: str = "patterns",
     article: str = "",
     roles: bool = True,
+    other_side: Callable[[str], bool] | None = None,
 ) -> ShortAnswer | None:
     """The phrase of ``sentence`` that answers ``question``, or ``None``.
 
@@ -913,6 +923,8 @@ def short_answer(
     sentence wins (the answer sits next to what the question mentions). A who-question that
     asks for a role (``qa.roles``) is answered only by a phrase stated to hold it, in the
     sentence or, for a person it gives no title, in ``article``; ``roles=False`` skips that.
+    ``other_side(name)`` says whether a person is known to be of the other side than the one
+    asked for ("Which Vietnamese deputy minister ...?"): such a person does not answer.
     """
     kind = answer_kind(question) if kind is None else kind
     tiers = KIND_LABELS.get(kind)
@@ -943,10 +955,16 @@ def short_answer(
         ]
         if kind == "how_many":
             cands = [e for e in cands if not _DATE_RE.fullmatch(e.text)]
+        if other_side is not None and kind == "who":
+            cands = [e for e in cands if not other_side(e.text)]
         if kind == "who" and labels == ("NAME",) and personal:
             # A person asked for ("which official", "which officer"): an untyped name that
-            # reads as an organisation ("UK Home Office", "MPS") is not one.
-            cands = [e for e in cands if not _org_like(e.text)]
+            # reads as an organisation ("UK Home Office", "MPS") or a nationality or country
+            # alone ("the British side") is not one.
+            cands = [
+                e for e in cands
+                if not _org_like(e.text) and fold(e.text) not in _NATIONAL | _PLACES
+            ]  # fmt: skip
         if kind == "where":
             # "Vietnam's Ministry of Public Security", "Vietnam-UK": a country naming a
             # side is no place; a place after "in"/"at" is one, whatever else is near

@@ -84,7 +84,12 @@ _ASKED_VERB = re.compile(
     + r")\b",
     re.I,
 )
-_CLAUSE_END = re.compile(r"[,;:.!?]")
+# A clause break: punctuation, but not the dot of an abbreviated title ("Sen. Lieut. Gen.
+# Lương Tam Quang": the title is his).
+_TITLE_ABBREVIATIONS = (
+    "Sen|Lieut|Lt|Gen|Col|Maj|Capt|Cpt|Sgt|Adm|Cmdr|Brig|Dr|Mr|Mrs|Ms|Prof|Rev|Gov|Rep|Hon|St"
+)
+_CLAUSE_END = re.compile(r"[,;:!?]|(?<![A-Za-z])(?!(?:" + _TITLE_ABBREVIATIONS + r")\.)\w*\.")
 _WORD = re.compile(r"[\w'’-]+", re.UNICODE)
 
 
@@ -221,3 +226,30 @@ def verb_subject(role: AskedRole, sentence: str) -> tuple[int, int] | None:
         if found:
             return found.start(), found.end() - (len(found.group(0)) - len(found.group(0).rstrip()))
     return None
+
+
+# The side a who-question's person must be on: a nationality right before the asked noun
+# ("Which Vietnamese deputy minister ...", "Who was Britain's home secretary ..."), not one
+# that modifies something else ("Who did the Vietnamese delegation meet?" asks a Briton).
+_SIDE_WORDS = {
+    "vietnamese": "VN", "vietnam's": "VN", "vietnam’s": "VN", "hanoi's": "VN",
+    "british": "UK", "uk": "UK", "britain's": "UK", "britain’s": "UK", "uk's": "UK",
+    "uk’s": "UK", "english": "UK",
+}  # fmt: skip
+_PERSON_HEADS = (
+    r"minister|officials?|officers?|secretary|ambassador|general|director|leader|chief|"
+    r"head|commissioner|civil servant|under-secretary|envoy|spokes\w+|deputy|counterpart|"
+    r"legislator|lawmaker|premier|prime minister|president|chairman"
+)
+_ASKED_SIDE = re.compile(
+    r"(?:\b(?:which|what)|^\s*who\s+(?:is|was|are|were)(?:\s+the)?)\s+"
+    r"(?P<side>vietnamese|vietnam['’]s|hanoi['’]s|british|uk['’]?s?|britain['’]s|english)\s+"
+    r"(?:[\w-]+\s+){0,3}?(?:" + _PERSON_HEADS + r")\b",
+    re.I,
+)
+
+
+def asked_side(question: str) -> str:
+    """``VN`` or ``UK`` when the question asks for a person of that side, else ``""``."""
+    m = _ASKED_SIDE.search(question)
+    return _SIDE_WORDS.get(m.group("side").lower(), "") if m else ""

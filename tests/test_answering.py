@@ -768,3 +768,49 @@ def test_a_later_part_is_not_answered_by_the_first_part_s_answer(fake_index):
     ordered = [lead, *(ck for ck in checks if ck is not lead)]
     later = _later_parts(q, [lead.candidate], ordered)
     assert len(later) == 1 and "Robert Jenrick" in later[0].sentence
+
+
+def test_a_follow_up_s_pronoun_person_is_a_name_the_answer_must_meet():
+    from qa.answering import _pronoun_person
+    from qa.constraints import Constraint
+
+    q = "and which vietnamese official did he meet?"
+    assert _pronoun_person(q, f"{q} (Rob Jones)") == (Constraint("name", "Rob Jones", "rob jones"),)
+    assert _pronoun_person(q, q) == ()  # not a follow-up
+    assert _pronoun_person("when was that trip?", "when was that trip? (Rob Jones)") == ()
+    # two people in the context: the pronoun is not resolved to one
+    assert _pronoun_person(q, f"{q} (Rob Jones; Le Quoc Hung)") == ()
+
+
+def test_side_of_a_person_by_name_or_surname():
+    from qa.answering import _side_of
+
+    sides = {"robert jenrick": "UK", "jenrick": "UK", "le quoc hung": "VN", "hung": "VN"}
+    assert _side_of(sides, "Jenrick") == "UK"
+    assert _side_of(sides, "Deputy Minister Le Quoc Hung") == "VN"
+    assert _side_of(sides, "Rob Jones") == ""
+
+
+def test_an_event_follow_up_carries_the_answer_the_previous_turn_led_with(fake_index):
+    from qa.answering import rewrite_query
+
+    history = [
+        {"role": "user", "content": "Which deputy minister went to the NCA?"},
+        {"role": "assistant", "content": "**Le Quoc Hung** [1]\n\nVisiting the NCA, ..."},
+    ]
+    query, _ = rewrite_query("when was that trip?", history, fake_index)
+    assert query == "when was that trip? (deputy minister went NCA? Le Quoc Hung)"
+
+
+def test_checked_candidates_are_those_above_the_floor_in_the_order_given(fake_index):
+    from dataclasses import replace
+
+    from qa.answering import CHECK_RATIO, check_candidates, score_sentences
+
+    q = "Who did Le Quoc Hung hold talks with?"
+    ps = _passages(fake_index, "Robert Jenrick")
+    cands = score_sentences(fake_index, q, fake_index.embed_query(q), ps)[:2]
+    low = replace(cands[1], score=cands[0].score * CHECK_RATIO / 2)
+    # a low candidate put first (a follow-up's order) does not stop the better one's check
+    checks = check_candidates(q, q, [low, cands[0]], ps, {}, "who")
+    assert [ck.candidate for ck in checks] == [cands[0]]

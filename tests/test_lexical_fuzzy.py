@@ -13,3 +13,34 @@ def test_near_known_accepts_one_edit_on_longer_stems_only():
     assert lex.near_known(tokenize("Rycrofft")[0])  # a letter added
     assert not lex.near_known(tokenize("Rycraft")[0] + "xx")  # three edits away
     assert not lex.near_known("phu")  # a short stem must match exactly
+
+
+def test_defined_acronyms_pair_a_long_name_with_its_initials():
+    from qa.lexical import defined_acronyms
+
+    table = defined_acronyms([
+        "The delegation visited the UK's National Crime Agency (NCA), and later the Met.",
+        "Vietnam's Ministry of Public Security (MPS) supports the plan.",
+        "He said (OK) twice.",  # no name before it: not a definition
+    ])  # fmt: skip
+    assert table == {
+        "nca": "national crime agency",
+        "national crime agency": "nca",
+        "mps": "ministry of public security",
+        "ministry of public security": "mps",
+    }
+
+
+def test_a_long_name_in_a_query_gains_its_acronym_and_not_the_reverse():
+    from qa.lexical import expand_acronyms
+
+    table = {"nca": "national crime agency", "national crime agency": "nca"}
+    assert expand_acronyms("Who went to the National Crime Agency?", table) == (
+        "Who went to the National Crime Agency? nca"
+    )
+    assert expand_acronyms("Who is the NCA's operations chief?", table) == (
+        "Who is the NCA's operations chief?"
+    )
+    assert expand_acronyms("the National Crime Agency (NCA)", table) == (
+        "the National Crime Agency (NCA)"
+    )

@@ -8,6 +8,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from qa.lexical import fold
 from qa.phrases import (
     Entity,
     ShortAnswer,
@@ -541,3 +542,50 @@ def test_plural_date_nouns_ask_when(question: str) -> None:
 )
 def test_an_organisation_noun_before_a_person_noun_asks_for_a_person(question, kind) -> None:
     assert answer_kind(question) == kind
+
+
+QUANG_TOLD = (
+    "The Vietnamese Ministry of Public Security (MPS) supports cooperating with the UK side, "
+    "Minister of Public Security Sen. Lieut. Gen. Lương Tam Quang told Secretary of State for "
+    "the Home Department Yvette Cooper in their phone talks on October 10."
+)
+
+
+def test_an_abbreviated_title_s_dots_do_not_cut_it_from_its_name() -> None:
+    from qa.roles import role_context
+
+    start = QUANG_TOLD.index("Lương")
+    assert role_context(QUANG_TOLD, start, start + len("Lương Tam Quang")) == (
+        "Minister of Public Security Sen Lieut Gen"
+    )
+
+
+@pytest.mark.parametrize(
+    ("question", "side"),
+    [
+        ("Which Vietnamese deputy minister went to the National Crime Agency?", "VN"),
+        ("Who was Vietnam's police minister during the October talks?", "VN"),
+        ("which british minister did hung meet", "UK"),
+        ("who is the uk home secretary", "UK"),
+        ("Who did the Vietnamese delegation hold talks with?", ""),
+        ("Which Vietnamese ministry sent the delegation?", ""),
+    ],
+)
+def test_asked_side_is_the_nationality_of_the_asked_person(question: str, side: str) -> None:
+    from qa.roles import asked_side
+
+    assert asked_side(question) == side
+
+
+def test_a_person_of_the_other_side_does_not_answer() -> None:
+    q = "Who was Vietnam's police minister during the October phone talks?"
+    sides = {"yvette cooper": "UK", "luong tam quang": "VN"}
+    # without sides, the name nearest the question's words ("phone talks") wins
+    assert short_answer(q, QUANG_TOLD).text == "Yvette Cooper"
+    sa = short_answer(q, QUANG_TOLD, other_side=lambda n: sides.get(fold(n)) == "UK")
+    assert sa.text == "Lương Tam Quang"
+
+
+def test_a_nationality_or_a_short_organisation_name_is_no_official() -> None:
+    s = "He proposed the British side consider relations between Met and the Hanoi police."
+    assert short_answer("which vietnamese official did he meet?", s) is None
