@@ -11,7 +11,7 @@ import math
 import os
 import re
 import weakref
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, replace
 from functools import lru_cache
 from typing import TYPE_CHECKING, Any
@@ -38,6 +38,7 @@ from qa.lists import (
     list_head,
     list_items,
     list_kind,
+    listed_side,
     rank_list_sentences,
 )
 from qa.phrases import (
@@ -280,25 +281,89 @@ _CONTEXT = re.compile(r"\(([^()]*)\)\s*$")
 _SIDES: weakref.WeakKeyDictionary[Any, dict[str, str]] = weakref.WeakKeyDictionary()
 
 
-def _person_sides(index: Index) -> dict[str, str]:
-    """The side of each person the index's structure knows, by folded name and variant."""
+def _entity_sides(index: Index) -> dict[str, str]:
+    """The side of each person and organisation the index's structure knows, by folded name
+    and variant."""
     if index not in _SIDES:
         _SIDES[index] = {
             " ".join(words(fold(v))): e.side
-            for e in index.entities("person") if e.side
+            for kind in ("person", "org")
+            for e in index.entities(kind) if e.side
             for v in (e.name, *e.variants)
         }  # fmt: skip
     return _SIDES[index]
 
 
+_PEOPLE: weakref.WeakKeyDictionary[Any, frozenset[str]] = weakref.WeakKeyDictionary()
+# A one-word variant of a person's name (a surname) shorter than this is too likely an
+# ordinary word typed in lower case ("lam", "hue", "hung" in "hung parliament").
+MIN_LOWER_SURNAME = 5
+
+
+def _people(index: Index) -> frozenset[str]:
+    """The folded names (two words or more) and surnames of the people the index's
+    structure knows."""
+    if index not in _PEOPLE:
+        _PEOPLE[index] = frozenset(
+            key
+            for e in index.entities("person")
+            if len(e.name.split()) >= 2
+            for v in (e.name, *e.variants)
+            for key in [" ".join(words(fold(v)))]
+            # a one-word variant only as the full name's surname ("cleverly" of "James
+            # Cleverly"): extraction's stray one-word "people" ("Media") are no names
+            if " " in key or key == fold(e.name.split()[-1])
+        )
+    return _PEOPLE[index]
+
+
+def _typed_lowercase(
+    question: str, people: frozenset[str], found: Sequence[Constraint]
+) -> tuple[Constraint, ...]:
+    """The corpus's people a question typed all in lower case names ("to lam cleverly call
+    which mous"), as name constraints: case gives no names there, the corpus's own names
+    still do. A one-word name must be ``MIN_LOWER_SURNAME`` letters long."""
+    if question != question.lower():
+        return ()  # a question typed with capitals gives its names by case
+    out: list[Constraint] = []
+    have = {c.value for c in found if c.kind == "name"}
+    lowered = " ".join(words(fold(question)))
+    for name in sorted(people, key=len, reverse=True):
+        if (" " not in name and len(name) < MIN_LOWER_SURNAME) or any(name in h for h in have):
+            continue
+        m = re.search(rf"\b{re.escape(name)}\b", lowered)
+        if m is None:
+            continue
+        have.add(name)
+        out.append(Constraint("name", name, name))
+    return tuple(out)
+
+
 def _side_of(sides: dict[str, str], name: str) -> str:
-    """The side of the person ``name`` names ("Jenrick" for "Robert Jenrick"), or ``""``."""
-    toks = words(fold(name))
-    found = {
-        side for known, side in sides.items()
-        if known and (set(known.split()) <= set(toks) or (toks and toks[-1] == known.split()[-1]))
-    }  # fmt: skip
-    return found.pop() if len(found) == 1 else ""
+    """The side of what ``name`` names: a known name or variant ("Jenrick", "MPS"), else the
+    one side of the known names it contains ("Deputy Minister Le Quoc Hung"), else ``""``."""
+    key = " ".join(words(fold(name)))
+    if key in sides:
+        return sides[key]
+    toks = set(key.split())
+    found = {side for known, side in sides.items() if known and set(known.split()) <= toks}
+    if len(found) == 1:
+        return found.pop()
+    # a name that opens with its country says its side ("Vietnamese Embassy", "UK Government")
+    return _LEADING_SIDE.get(key.split()[0], "") if key and not found else ""
+
+
+_LEADING_SIDE = {
+    "vietnamese": "VN", "vietnam": "VN", "hanoi": "VN", "british": "UK", "uk": "UK",
+    "britain": "UK", "london": "UK",
+}  # fmt: skip
+
+
+def _other_side(sides: dict[str, str], side: str) -> Callable[[str], bool] | None:
+    """A test for names of the other side than ``side`` (``None`` when no side is asked)."""
+    if not side:
+        return None
+    return lambda name: _side_of(sides, name) not in ("", side)
 
 
 def _pronoun_person(question: str, query: str) -> tuple[Constraint, ...]:
@@ -887,12 +952,14 @@ def check_candidates(
     kind: str,
     encoder: Any = None,
     sides: dict[str, str] | None = None,
+    people: frozenset[str] = frozenset(),
 ) -> list[Check]:
     """Judge the leading candidates (see ``CHECK_RATIO``) against the question.
 
     ``sides`` maps the corpus's people (folded names and variants) to their side (``VN`` or
     ``UK``, from the index's structure): a person of the other side does not answer a
-    question asking for one of a side.
+    question asking for one of a side. ``people`` are the corpus's people's folded names and
+    variants: typed in lower case ("to lam cleverly call"), they are names to meet too.
 
     ``encoder`` (the index's) lets a count answer a question that names what it counts in
     other words (see ``_fits``); without it the counted noun must be said as asked.
@@ -900,16 +967,22 @@ def check_candidates(
     if not cands:
         return []
     constraints = extract_constraints(question) + _pronoun_person(question, query)
-    side = asked_side(question) if kind == "who" else ""
+    constraints += _typed_lowercase(question, people, constraints)
     # "Which Vietnamese deputy minister ...?" is not answered by a Briton
-    other_side = (lambda name: _side_of(sides or {}, name) not in ("", side)) if side else None
+    other_side = _other_side(sides or {}, asked_side(question) if kind == "who" else "")
     listing = not kind and is_list_question(question)
     described = who_is_name(question) if kind == "who" else ""
     floor = (LIST_CHECK_RATIO if listing else CHECK_RATIO) * max(c.score for c in cands)
     out: list[Check] = []
     # The candidates above the floor, in the order given: a follow-up's order puts sentences
     # with its new words first, so a low one may come before a better one without them.
-    eligible = [c for c in cands if c.score >= floor] or list(cands[:1])
+    # A list's sentences that name what it lists ("MoU" for "which mous") are read however
+    # they score: the question's other words ("the To Lam call") pull its lead sentence far
+    # above the ones that enumerate the items.
+    head = list_head(question) if listing else frozenset()
+    eligible = [
+        c for c in cands if c.score >= floor or (head and head & set(tokenize(c.sentence)))
+    ] or list(cands[:1])
     for c in eligible[: MAX_LIST_CHECKED if listing else MAX_CHECKED]:
         p = passages[c.passage]
         context = articles.get(p.doc_id, p.text)
@@ -1133,7 +1206,7 @@ def answer(
     note = _date_note(sel.chosen[0], passages, cite_no) if sel.kind == "when" else ""
     sentences = tuple(c.sentence.strip() for c in sel.chosen)
     short = _short(sel, cite_no)
-    items = _items(q, query, sel, cite_no) if sel.is_list else ()
+    items = _items(index, query, sel, cite_no) if sel.is_list else ()
     return Answer(
         question=q,
         text=answer_markdown(
@@ -1166,7 +1239,7 @@ def _short(sel: Selection, cite_no: dict[int, int]) -> Short | None:
     )
 
 
-def _items(question: str, query: str, sel: Selection, cite_no: dict[int, int]) -> tuple[Item, ...]:
+def _items(index: Index, query: str, sel: Selection, cite_no: dict[int, int]) -> tuple[Item, ...]:
     """Every item the chosen sentences give, deduplicated on folded text, in answer order.
 
     A list of named things (MoUs, agencies, people) takes the sentences' phrases of that kind
@@ -1176,8 +1249,9 @@ def _items(question: str, query: str, sel: Selection, cite_no: dict[int, int]) -
     seen: set[str] = set()
     out: list[Item] = []
     kind = sel.answer_kind
+    other_side = _list_filter(index, query)
     for c in sel.chosen:
-        for t in _sentence_items(query, kind, c.sentence):
+        for t in _sentence_items(query, kind, c.sentence, other_side):
             key = item_key(t)
             if key and key not in seen:
                 seen.add(key)
@@ -1228,14 +1302,18 @@ def _part_short(part: str, kind: str, c: Candidate, taken: set[str]) -> ShortAns
 
 
 def _lead_first(
-    query: str, kind: str, listing: bool, passing: list[Check]
+    query: str,
+    kind: str,
+    listing: bool,
+    passing: list[Check],
+    other_side: Callable[[str], bool] | None = None,
 ) -> tuple[list[Check], list[Candidate]]:
     """The passing checks with the lead first, and a list's sentences (empty if no list).
 
     A list leads with the best sentence that gives items of what it lists; a who-question
     (``SUPPORT_KINDS``) with the sentence whose phrase the question's words support best.
     """
-    listed = _list_answer(query, kind, passing) if listing else []
+    listed = _list_answer(query, kind, passing, other_side) if listing else []
     if listed:
         lead = listed[0]
         passing = [ck for ck in passing if ck.candidate is lead] + [
@@ -1278,10 +1356,11 @@ def select_sentences(
     cands = _prefer_new_terms(question, query, cands)
     checks = check_candidates(
         question, query, cands, passages, _articles(index, passages), "" if listing else akind,
-        encoder=index.encoder, sides=_person_sides(index),
+        encoder=index.encoder, sides=_entity_sides(index), people=_people(index),
     )  # fmt: skip
     passing = [ck for ck in checks if ck.passes("" if listing else akind)]
-    passing, listed = _lead_first(query, akind, listing, passing)
+    other_side = _list_filter(index, query) if listing else None
+    passing, listed = _lead_first(query, akind, listing, passing, other_side)
     lead = passing[0] if passing else None
     best = lead.candidate if lead else (cands[0] if cands else None)
     # Confidence that the articles are on the question rests on the best-scoring sentence
@@ -1290,8 +1369,10 @@ def select_sentences(
     feats = features(top, passages, missing, proper_missing, kind)
     feats.update(check_features(checks, lead, akind))
     if listing and akind and top is not None:
-        # A list question's sentences are checked for items, not for one short answer.
-        feats["no_short"] = float(not _sentence_items(query, akind, top.sentence))
+        # A list question's sentences are checked for items, not for one short answer: it
+        # lacks one when no sentence meeting the question gives an item (its best-scoring
+        # sentence is often the event's opening, the items a few sentences on).
+        feats["no_short"] = float(not listed)
     conf = confidence(feats)
     base = Selection(
         (), (), tuple(cands), kind, conf, akind, tuple(checks), None, listing,
@@ -1409,17 +1490,27 @@ def _names_unknown(index: Index, missing: Sequence[Constraint]) -> bool:
     return False
 
 
-def _sentence_items(query: str, kind: str, sentence: str) -> list[str]:
+def _sentence_items(
+    query: str, kind: str, sentence: str, other_side: Callable[[str], bool] | None = None
+) -> list[str]:
     """The items ``sentence`` gives for the list ``query`` asks (``qa.lists.list_items``)."""
-    return list_items(query, sentence, kind, list_head(query), _entities)
+    return list_items(query, sentence, kind, list_head(query), _entities, other_side)
 
 
-def _list_answer(query: str, kind: str, passing: Sequence[Check]) -> list[Candidate]:
+def _list_filter(index: Index, query: str) -> Callable[[str], bool] | None:
+    """The test for items of the other side than the list asks for ("Which British
+    ministries ..."), or ``None``."""
+    return _other_side(_entity_sides(index), listed_side(query))
+
+
+def _list_answer(
+    query: str, kind: str, passing: Sequence[Check], other_side: Callable[[str], bool] | None
+) -> list[Candidate]:
     """The sentences of a list answer (``qa.lists.rank_list_sentences``), best first."""
     return rank_list_sentences(
         query,
         [ck.candidate for ck in passing],
-        lambda sentence: _sentence_items(query, kind, sentence),
+        lambda sentence: _sentence_items(query, kind, sentence, other_side),
         MAX_LIST_SENTENCES,
     )
 

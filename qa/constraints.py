@@ -353,19 +353,34 @@ _DOTTED = re.compile(r"\b(?:[^\W\d_]\.){2,}")
 
 
 @lru_cache(maxsize=4096)
-def _stem_view(text: str) -> frozenset[str]:
-    """The stems of a text's folded words: "Grammies" and "Grammy" share "grammi"."""
-    return frozenset(stems(sorted(_view(text)[1])))
+def _stem_view(text: str) -> frozenset[tuple[str, int]]:
+    """The stems of a text's folded words, each with its word's length: "Grammies" and
+    "Grammy" share "grammi"."""
+    words = sorted(_view(text)[1])
+    return frozenset(zip(stems(words), map(len, words), strict=True))
+
+
+# An inflection changes a word's length by at most this much ("Grammy" -> "Grammies"); a
+# longer word of the same stem is another word ("Cooper" is not "cooperation").
+MAX_INFLECTION = 2
 
 
 def _token_found(
-    tok: str, vocab: frozenset[str], *, fuzzy: bool, stemmed: frozenset[str] = frozenset()
+    tok: str,
+    vocab: frozenset[str],
+    *,
+    fuzzy: bool,
+    stemmed: frozenset[tuple[str, int]] = frozenset(),
 ) -> str:
     """``exact``, ``fuzzy`` or ``""``: an inflected form (plural, "Grammies" for "Grammy")
     counts as exact when the stems agree; a misspelling is one edit away (words of 5+
     letters, or 4+ when the rest of a multi-word name matched exactly)."""
-    if tok in vocab or (stemmed and not tok.isdigit() and stems([tok])[0] in stemmed):
+    if tok in vocab:
         return "exact"
+    if stemmed and not tok.isdigit():
+        stem = stems([tok])[0]
+        if any(s == stem and abs(n - len(tok)) <= MAX_INFLECTION for s, n in stemmed):
+            return "exact"
     if fuzzy and not tok.isdigit():
         for v in vocab:
             if v[:1] == tok[:1] and one_edit(tok, v) and not v.isdigit():

@@ -153,6 +153,27 @@ def is_list_question(question: str) -> bool:
     return bool(noun) and noun.lower() not in _TIME_NOUNS
 
 
+_SIDE_WORD = {
+    "vietnamese": "VN", "vietnam": "VN", "vietnam's": "VN", "vietnam’s": "VN",
+    "british": "UK", "uk": "UK", "britain's": "UK", "britain’s": "UK", "uk's": "UK",
+    "uk’s": "UK",
+}  # fmt: skip
+
+
+def listed_side(question: str) -> str:
+    """``VN`` or ``UK`` when a nationality stands right before the listed noun ("Which
+    Vietnamese ministries ...", "name every UK Home Office figure"), else ``""``."""
+    noun = listed_noun(question)
+    if not noun:
+        return ""
+    words = _WORD_RE.findall(question)
+    at = next((i for i, w in enumerate(words) if w == noun), -1)
+    for w in words[max(0, at - 3) : max(0, at)]:
+        if w.lower() in _SIDE_WORD:
+            return _SIDE_WORD[w.lower()]
+    return ""
+
+
 # What each group of listed nouns names, as ``qa.phrases.answer_kind`` calls it: a list of
 # officials is a list of people ("name every UK Home Office figure").
 _GROUP_KINDS = {"official": "who", "agency": "org", "memorandum": "agreement"}
@@ -277,10 +298,13 @@ def list_items(
     kind: str,
     head: frozenset[str] = frozenset(),
     entities: Callable[[str], list] | None = None,
+    other_side: Callable[[str], bool] | None = None,
 ) -> list[str]:
     """The items a sentence gives: for a list of named things, every phrase of the asked
     kind's first tier (a person, an organisation, a named agreement) that the question does
-    not name; for a list of descriptions, the parts of its enumeration."""
+    not name; for a list of descriptions, the parts of its enumeration. ``other_side(name)``
+    says whether a named thing is of the other side than the one the list asks for ("Which
+    Vietnamese ministries ...": not the UK Home Office)."""
     if not kind:
         return enumeration(sentence, head)
     labels = set(KIND_LABELS.get(kind, ((),))[0])
@@ -295,6 +319,7 @@ def list_items(
     return [
         e.text for e in found
         if typed(e) and not named_in(e.text, query, e.label) and item_key(e.text) not in owners
+        and not (other_side is not None and other_side(e.text))
     ]  # fmt: skip
 
 
@@ -360,10 +385,16 @@ def rank_list_sentences(
     others join at ``LIST_JOIN_RATIO`` of its score.
     """
     head = list_head(query)
-    on_topic = [c for c in cands if c.semantic >= MIN_LIST_SEMANTIC]
+    found = {id(c): items(c.sentence) for c in cands}  # each sentence's items, read once
+    # A sentence whose items name the listed thing ("Memorandum of Understanding on ...") is
+    # on the question however far its wording is from a keyword query's.
+    on_topic = [
+        c for c in cands
+        if c.semantic >= MIN_LIST_SEMANTIC
+        or any(head & set(tokenize(t)) for t in found[id(c)])
+    ]  # fmt: skip
     if not on_topic:
         return []
-    found = {id(c): items(c.sentence) for c in on_topic}  # each sentence's items, read once
 
     def naming(c: Scored) -> float:
         given = found[id(c)]

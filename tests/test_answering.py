@@ -814,3 +814,30 @@ def test_checked_candidates_are_those_above_the_floor_in_the_order_given(fake_in
     # a low candidate put first (a follow-up's order) does not stop the better one's check
     checks = check_candidates(q, q, [low, cands[0]], ps, {}, "who")
     assert [ck.candidate for ck in checks] == [cands[0]]
+
+
+def test_corpus_people_typed_all_in_lower_case_are_names_to_meet():
+    from qa.answering import _typed_lowercase
+    from qa.constraints import Constraint
+
+    people = frozenset({"to lam", "james cleverly", "cleverly", "lam"})
+    q = "to lam cleverly call which mous mentioned"
+    assert _typed_lowercase(q, people, ()) == (
+        Constraint("name", "cleverly", "cleverly"),
+        Constraint("name", "to lam", "to lam"),
+    )
+    # a question with capitals gives its names by case; a short one-word name is no name
+    assert _typed_lowercase("To Lam cleverly call which MoUs", people, ()) == ()
+    assert _typed_lowercase("what did lam say", people, ()) == ()
+
+
+def test_a_list_sentence_whose_items_name_the_listed_thing_is_read_however_it_scores(
+    fake_index, open_gate
+):
+    from qa.answering import select_sentences
+
+    q = "to lam cleverly call which mous mentioned"
+    ps = _passages(fake_index, "April 15, 2024", "Memorandum of Understanding on sharing")
+    sel = select_sentences(fake_index, q, q, ps)
+    assert sel.is_list
+    assert any("Memorandum of Understanding on sharing" in c.sentence for c in sel.chosen)

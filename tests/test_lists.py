@@ -145,3 +145,36 @@ def test_the_owner_of_what_the_question_names_is_no_item():
     # owned by something the question does not name: still an item
     s3 = "The Ministry of Public Security's officers visited the National Crime Agency."
     assert list_items(q, s3, "org") == ["Ministry of Public Security", "National Crime Agency"]
+
+
+@pytest.mark.parametrize(
+    ("question", "side"),
+    [
+        ("Which Vietnamese ministries dealt with the British side?", "VN"),
+        ("Which British ministries and agencies come up in the articles?", "UK"),
+        ("name every UK Home Office figure", "UK"),
+        ("Which ministries did the Vietnamese delegation visit?", ""),
+        ("Who did Hung meet?", ""),
+    ],
+)
+def test_listed_side_is_the_nationality_before_the_listed_noun(question, side):
+    from qa.lists import listed_side
+
+    assert listed_side(question) == side
+
+
+def test_items_of_the_other_side_are_left_out():
+    from qa.lists import list_items
+
+    s = (
+        "The delegation visited the UK Ministry of Defence, the Vietnamese Embassy and the "
+        "National Crime Agency."
+    )
+    q = "Which British ministries and agencies come up?"
+    vn = {"vietnamese embassy"}
+    assert list_items(q, s, "org") == [
+        "UK Ministry of Defence", "Vietnamese Embassy", "National Crime Agency",
+    ]  # fmt: skip
+    assert list_items(q, s, "org", other_side=lambda n: n.lower() in vn) == [
+        "UK Ministry of Defence", "National Crime Agency",
+    ]  # fmt: skip
