@@ -679,7 +679,12 @@ def named_in(entity_text: str, question: str, label: str) -> bool:
     toks = [t for t in _tokens(entity_text) if t not in _GENERIC] or _tokens(entity_text)
     if label in ("PERSON", "NAME"):
         return any(t in q and t not in _TITLES for t in toks)
-    return bool(toks) and all(t in q for t in toks)
+    left = [t for t in toks if t not in q]
+    # "Border Guard Command" is named by "Vietnam's Border Guard": the question names all of
+    # an organisation but the word that says it is one
+    return bool(toks) and (
+        not left or (len(toks) - len(left) >= 2 and len(left) == 1 and left[0] in _ORG_WORDS)
+    )
 
 
 @lru_cache(maxsize=65536)

@@ -589,3 +589,20 @@ def test_a_person_of_the_other_side_does_not_answer() -> None:
 def test_a_nationality_or_a_short_organisation_name_is_no_official() -> None:
     s = "He proposed the British side consider relations between Met and the Hanoi police."
     assert short_answer("which vietnamese official did he meet?", s) is None
+
+
+@pytest.mark.parametrize(
+    ("entity", "question", "named"),
+    [
+        ("Border Guard Command", "Who runs the partnership with Vietnam's Border Guard?", True),
+        ("UK Border Agency", "Who works with the Border Guard Command?", False),
+        (
+            "Hanoi Department of Public Security",
+            "What did the Ministry of Public Security do?",
+            False,
+        ),
+        ("Border Guard Academy", "What did the academy do?", False),
+    ],
+)
+def test_an_organisation_named_but_for_its_kind_word_is_named(entity, question, named) -> None:
+    assert named_in(entity, question, "ORG") is named
