@@ -339,6 +339,41 @@ def _typed_lowercase(
     return tuple(out)
 
 
+# What a question asks someone to have done, and the words that report it. "What did they
+# agree at COP26?" is not answered by a paragraph that says they attended COP26 and reports
+# no agreement. Checked in the sentence's own paragraph, which often opens with "the two
+# ministers agreed on ... such as:" and gives the items in the sentences after.
+PREDICATES: dict[str, tuple[str, ...]] = {
+    "agree": (
+        "agree", "agreed", "agreeing", "agreement", "pledge", "pledged", "commit", "committed",
+        "commitment", "consensus", "concur", "decided", "reaffirm", "reaffirmed", "vowed",
+        "promise", "promised", "sign", "signed", "deal", "contract", "accept", "accepted",
+    ),
+    "discuss": (
+        "discuss", "discussed", "discussing", "discussion", "talks", "exchanged views",
+        "exchanged", "raised", "addressed", "spoke", "told", "focus", "focused",
+    ),
+}  # fmt: skip
+# "What did/have X agree/discuss", the act the main clause asks, not one in a relative clause
+# ("What happened to some who refuse to agree ...").
+_ASKED_PREDICATE = re.compile(
+    r"\b(?:what|which)\b[^?]*?\b(?:did|do|does|have|has|had)\s+"
+    r"((?:(?!\b(?:who|that|which)\b)[^?\s]+\s+){1,8}?)(agree|discuss)\b",
+    re.I,
+)
+
+
+def asked_predicates(question: str) -> tuple[Constraint, ...]:
+    """The act a "what did X agree/discuss ...?" question asks about, as a constraint."""
+    m = _ASKED_PREDICATE.search(question)
+    return (Constraint("event", m.group(2), m.group(2).lower()),) if m else ()
+
+
+def _said(predicate: str, text: str) -> bool:
+    folded = fold(text)
+    return any(re.search(rf"\b{re.escape(w)}", folded) for w in PREDICATES[predicate])
+
+
 def _side_of(sides: dict[str, str], name: str) -> str:
     """The side of what ``name`` names: a known name or variant ("Jenrick", "MPS"), else the
     one side of the known names it contains ("Deputy Minister Le Quoc Hung"), else ``""``."""
@@ -967,6 +1002,7 @@ def check_candidates(
     if not cands:
         return []
     constraints = extract_constraints(question) + _pronoun_person(question, query)
+    predicates = asked_predicates(question)
     constraints += _typed_lowercase(question, people, constraints)
     # "Which Vietnamese deputy minister ...?" is not answered by a Briton
     other_side = _other_side(sides or {}, asked_side(question) if kind == "who" else "")
@@ -991,6 +1027,7 @@ def check_candidates(
             if _decisive(x, question, context)
         )  # fmt: skip
         missing += tuple(x for x in conflicting_events(constraints, c.sentence) if x not in missing)
+        missing += tuple(x for x in predicates if not _said(x.value, f"{c.sentence}\n{p.text}"))
         # The query names what the question leans on ("his guest" after "who is Chien"), so
         # a follow-up's context does not count as a new answer either.
         found = (

@@ -841,3 +841,32 @@ def test_a_list_sentence_whose_items_name_the_listed_thing_is_read_however_it_sc
     sel = select_sentences(fake_index, q, q, ps)
     assert sel.is_list
     assert any("Memorandum of Understanding on sharing" in c.sentence for c in sel.chosen)
+
+
+@pytest.mark.parametrize(
+    ("question", "predicate"),
+    [
+        ("What did Vietnam and the UK agree on migration at COP26?", "agree"),
+        ("What did To Lam and James Cleverly discuss in their phone call?", "discuss"),
+        ("what did she agree with Vietnam's defence ministry on that trip?", "agree"),
+        ("What has happened to some who refuse to agree to not protest?", ""),
+        ("Who agreed to the plan?", ""),
+    ],
+)
+def test_the_act_a_what_did_question_asks(question, predicate):
+    from qa.answering import asked_predicates
+
+    found = asked_predicates(question)
+    assert (found[0].value if found else "") == predicate
+
+
+def test_a_paragraph_that_reports_no_agreement_does_not_answer_what_they_agreed(fake_index):
+    from qa.answering import check_candidates, score_sentences
+
+    q = "What did Vietnam and the UK agree on migration at COP26?"
+    ps = _passages(fake_index, "COP26")
+    cands = score_sentences(fake_index, q, fake_index.embed_query(q), ps)
+    checks = check_candidates(q, q, cands, ps, {}, "")
+    cop = next(ck for ck in checks if "COP26" in ck.candidate.sentence)
+    assert [(c.kind, c.value) for c in cop.unmet] == [("event", "agree")]
+    assert not cop.passes("")
