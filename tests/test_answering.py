@@ -861,12 +861,12 @@ def test_the_act_a_what_did_question_asks(question, predicate):
 
 
 def test_a_paragraph_that_reports_no_agreement_does_not_answer_what_they_agreed(fake_index):
-    from qa.answering import check_candidates, score_sentences
+    from qa.answering import _articles, check_candidates, score_sentences
 
     q = "What did Vietnam and the UK agree on migration at COP26?"
     ps = _passages(fake_index, "COP26")
     cands = score_sentences(fake_index, q, fake_index.embed_query(q), ps)
-    checks = check_candidates(q, q, cands, ps, {}, "")
+    checks = check_candidates(q, q, cands, ps, _articles(fake_index, ps), "")
     cop = next(ck for ck in checks if "COP26" in ck.candidate.sentence)
     assert [(c.kind, c.value) for c in cop.unmet] == [("event", "agree")]
     assert not cop.passes("")
