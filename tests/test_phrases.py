@@ -606,3 +606,19 @@ def test_a_nationality_or_a_short_organisation_name_is_no_official() -> None:
 )
 def test_an_organisation_named_but_for_its_kind_word_is_named(entity, question, named) -> None:
     assert named_in(entity, question, "ORG") is named
+
+
+NCA_VISIT = (
+    "Visiting the NCA, Deputy Minister Le Quoc Hung and Rob Jones, Director General for "
+    "Operations at the NCA, committed to working closely."
+)
+
+
+def test_a_person_asked_for_by_organisation_must_be_stated_of_it() -> None:
+    met = ("metropolitan police", "met")
+    nca = ("national crime agency", "nca")
+    q = "which met police officer did hung meet"
+    assert short_answer(q, NCA_VISIT, org=met) is None
+    assert short_answer("Who is the NCA's operations chief?", NCA_VISIT, org=nca).text == (
+        "Rob Jones"
+    )
