@@ -353,6 +353,22 @@ PREDICATES: dict[str, tuple[str, ...]] = {
         "discuss", "discussed", "discussing", "discussion", "talks", "exchanged views",
         "exchanged", "raised", "addressed", "spoke", "told", "focus", "focused",
     ),
+    # when-questions about a change: the date must be the change's, not an event's that
+    # mentions its result ("When did they upgrade their ties?" / "a strategic partnership
+    # established in 2010"). Not "become" or "launch": on the SQuAD train excerpt their
+    # answers are said another way too often ("the market leader by 2004", "released").
+    "upgrade": ("upgrad", "elevat", "lift", "rais", "promot"),
+    "sign": ("sign",),
+}  # fmt: skip
+_ASKED_CHANGE = re.compile(
+    r"\bwhen\s+(?:did|was|were|has|have|had|will)\s+"
+    r"((?:(?!\b(?:who|that|which)\b)[^?\s]+\s+){0,8}?)"
+    r"(upgrade[sd]?|signed|sign)\b",
+    re.I,
+)
+_CHANGE_KEY = {
+    "upgrade": "upgrade", "upgraded": "upgrade", "upgrades": "upgrade", "signed": "sign",
+    "sign": "sign",
 }  # fmt: skip
 # "What did/have X agree/discuss", the act the main clause asks, not one in a relative clause
 # ("What happened to some who refuse to agree ...").
@@ -364,9 +380,16 @@ _ASKED_PREDICATE = re.compile(
 
 
 def asked_predicates(question: str) -> tuple[Constraint, ...]:
-    """The act a "what did X agree/discuss ...?" question asks about, as a constraint."""
+    """The act a "what did X agree/discuss ...?" or "when did X upgrade/sign ...?" question
+    asks about, as a constraint (see ``PREDICATES``)."""
     m = _ASKED_PREDICATE.search(question)
-    return (Constraint("event", m.group(2), m.group(2).lower()),) if m else ()
+    if m:
+        return (Constraint("event", m.group(2), m.group(2).lower()),)
+    m = _ASKED_CHANGE.search(question)
+    if m:
+        verb = " ".join(m.group(2).lower().split())
+        return (Constraint("event", m.group(2), _CHANGE_KEY[verb]),)
+    return ()
 
 
 def _said(predicate: str, text: str) -> bool:

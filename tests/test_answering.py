@@ -851,6 +851,10 @@ def test_a_list_sentence_whose_items_name_the_listed_thing_is_read_however_it_sc
         ("what did she agree with Vietnam's defence ministry on that trip?", "agree"),
         ("What has happened to some who refuse to agree to not protest?", ""),
         ("Who agreed to the plan?", ""),
+        ("When did Vietnam and the UK upgrade their ties?", "upgrade"),
+        ("When was the MoU on immigration information sharing signed?", "sign"),
+        ("When did Goldie become minister?", ""),
+        ("When was Twilight Princess launched in North America?", ""),
     ],
 )
 def test_the_act_a_what_did_question_asks(question, predicate):
