@@ -53,7 +53,7 @@ from qa.phrases import (
 )
 from qa.questions import MAX_QUESTION_CHARS, check_question
 from qa.render import answer_markdown, closest_markdown, declined_markdown, md_unescape
-from qa.roles import asked_role, asked_side
+from qa.roles import SIDE_WORDS, asked_role, asked_side
 from qa.text import entities
 from qa.types import Answer, Item, Passage, Short
 
@@ -443,13 +443,7 @@ def _side_of(sides: dict[str, str], name: str) -> str:
     if len(found) == 1:
         return found.pop()
     # a name that opens with its country says its side ("Vietnamese Embassy", "UK Government")
-    return _LEADING_SIDE.get(key.split()[0], "") if key and not found else ""
-
-
-_LEADING_SIDE = {
-    "vietnamese": "VN", "vietnam": "VN", "hanoi": "VN", "british": "UK", "uk": "UK",
-    "britain": "UK", "london": "UK",
-}  # fmt: skip
+    return SIDE_WORDS.get(key.split()[0], "") if key and not found else ""
 
 
 def _other_side(sides: dict[str, str], side: str) -> Callable[[str], bool] | None:

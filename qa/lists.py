@@ -16,6 +16,7 @@ from typing import Protocol
 
 from qa.lexical import fold, tokenize
 from qa.phrases import KIND_LABELS, named_in, sentence_entities
+from qa.roles import SIDE_WORDS
 
 # "Which MoUs ...", "what topics ...", "list ...", "name every ...": the answer is a list.
 # The cue opens the question ("list", "name") or is a determiner of the listed noun.
@@ -153,13 +154,6 @@ def is_list_question(question: str) -> bool:
     return bool(noun) and noun.lower() not in _TIME_NOUNS
 
 
-_SIDE_WORD = {
-    "vietnamese": "VN", "vietnam": "VN", "vietnam's": "VN", "vietnam’s": "VN",
-    "british": "UK", "uk": "UK", "britain's": "UK", "britain’s": "UK", "uk's": "UK",
-    "uk’s": "UK",
-}  # fmt: skip
-
-
 def listed_side(question: str) -> str:
     """``VN`` or ``UK`` when a nationality stands right before the listed noun ("Which
     Vietnamese ministries ...", "name every UK Home Office figure"), else ``""``."""
@@ -169,8 +163,8 @@ def listed_side(question: str) -> str:
     words = _WORD_RE.findall(question)
     at = next((i for i, w in enumerate(words) if w == noun), -1)
     for w in words[max(0, at - 3) : max(0, at)]:
-        if w.lower() in _SIDE_WORD:
-            return _SIDE_WORD[w.lower()]
+        if w.lower() in SIDE_WORDS:
+            return SIDE_WORDS[w.lower()]
     return ""
 
 

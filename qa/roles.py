@@ -15,6 +15,7 @@ Secretary"; modifiers ("operations", "number two") are left to the other checks.
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from qa.lexical import fold
@@ -166,8 +167,22 @@ def holds_org(
         folded = " ".join(_WORD.findall(fold(context)))
         return any(re.search(rf"\b{re.escape(v)}\b", folded) for v in variants)
 
+    return _stated(says, sentence, start, end, others, article)
+
+
+def _stated(
+    says: Callable[[str], bool],
+    sentence: str,
+    start: int,
+    end: int,
+    others: tuple[int, ...],
+    article: str,
+) -> bool:
+    """Whether the title or appositive of ``sentence[start:end]`` ``says`` it, here or at
+    another mention of the phrase in ``article``."""
     if says(role_context(sentence, start, end, others)):
         return True
+    # offsets are in the folded article, so its own contexts are read
     folded = fold(article)
     return any(says(role_context(folded, s, e)) for s, e in _mentions(sentence[start:end], article))
 
@@ -189,14 +204,7 @@ def holds_role(
     """
     if role.verb:
         return _near_verb(role, sentence, start, end)
-    if _has_word(role.words, role_context(sentence, start, end, others)):
-        return True
-    # offsets are in the folded article, so its own contexts are read
-    folded = fold(article)
-    name = sentence[start:end]
-    return any(
-        _has_word(role.words, role_context(folded, s, e)) for s, e in _mentions(name, article)
-    )
+    return _stated(lambda c: _has_word(role.words, c), sentence, start, end, others, article)
 
 
 # A role verb used as an adjective states no one's act: "to implement signed agreements",
@@ -253,11 +261,12 @@ def verb_subject(role: AskedRole, sentence: str) -> tuple[int, int] | None:
 # The side a who-question's person must be on: a nationality right before the asked noun
 # ("Which Vietnamese deputy minister ...", "Who was Britain's home secretary ..."), not one
 # that modifies something else ("Who did the Vietnamese delegation meet?" asks a Briton).
-_SIDE_WORDS = {
-    "vietnamese": "VN", "vietnam's": "VN", "vietnam’s": "VN", "hanoi's": "VN",
-    "british": "UK", "uk": "UK", "britain's": "UK", "britain’s": "UK", "uk's": "UK",
-    "uk’s": "UK", "english": "UK",
+SIDE_WORDS = {
+    "vietnamese": "VN", "vietnam": "VN", "vietnam's": "VN", "vietnam’s": "VN", "hanoi": "VN",
+    "hanoi's": "VN", "hanoi’s": "VN", "british": "UK", "uk": "UK", "uk's": "UK", "uk’s": "UK",
+    "britain": "UK", "britain's": "UK", "britain’s": "UK", "english": "UK", "london": "UK",
 }  # fmt: skip
+"""Words that name a side of the corpus's cooperation (``VN`` or ``UK``), lower case."""
 _PERSON_HEADS = (
     r"minister|officials?|officers?|secretary|ambassador|general|director|leader|chief|"
     r"head|commissioner|civil servant|under-secretary|envoy|spokes\w+|deputy|counterpart|"
@@ -274,4 +283,4 @@ _ASKED_SIDE = re.compile(
 def asked_side(question: str) -> str:
     """``VN`` or ``UK`` when the question asks for a person of that side, else ``""``."""
     m = _ASKED_SIDE.search(question)
-    return _SIDE_WORDS.get(m.group("side").lower(), "") if m else ""
+    return SIDE_WORDS.get(m.group("side").lower(), "") if m else ""
