@@ -35,6 +35,8 @@ ROLE_HEADS: dict[str, tuple[str, ...]] = {
     **{w: _LEADS for w in _LEADER},
     "commissioner": ("commissioner",),
     "minister": _MINISTER,
+    # a head of government is no other minister ("Which Vietnamese prime minister ...?")
+    "prime minister": ("prime minister", "premier"),
     "secretary": (*_MINISTER, "under-secretary"),
     "under-secretary": ("secretary", "under-secretary"),
     "civil servant": ("civil servant", "secretary", "under-secretary"),

@@ -622,3 +622,15 @@ def test_a_person_asked_for_by_organisation_must_be_stated_of_it() -> None:
     assert short_answer("Who is the NCA's operations chief?", NCA_VISIT, org=nca).text == (
         "Rob Jones"
     )
+
+
+def test_a_prime_minister_is_asked_for_not_any_minister() -> None:
+    from qa.roles import asked_role
+
+    s = (
+        "Deputy Minister Chien emphasised the visit to the UK by Prime Minister Pham Minh "
+        "Chinh in November, 2021."
+    )
+    q = "Which Vietnamese prime minister do the articles mention?"
+    assert asked_role(q).words == ("prime minister", "premier")
+    assert short_answer(q, s).text == "Pham Minh Chinh"
