@@ -60,7 +60,22 @@ def listed_noun(question: str) -> str:
         )  # fmt: skip
         if noun:
             return noun
+    # A keyword query that opens with a plural noun lists them: "cities where vietnam uk
+    # meetings held or planned", "mous signed by the border guard".
+    words = _WORD_RE.findall(question)
+    keyword = bool(words) and "?" not in question and not _QUESTION_OPENING.match(question)
+    if keyword and _plural(words[0]) and words[0].islower() and words[0] not in _ONE_THING:
+        return words[0]
     return ""
+
+
+# Plural nouns that name one thing or an event, not a list of things ("talks between ...").
+_ONE_THING = {"talks", "relations", "ties", "negotiations", "affairs", "discussions", "thanks"}
+_QUESTION_OPENING = re.compile(
+    r"^\s*(?:what|which|who|whom|whose|when|where|why|how|is|are|was|were|do|does|did|can|"
+    r"could|has|have|had|will|would|should)\b",
+    re.I,
+)
 
 
 def _after_determiner(words: list[str]) -> str:

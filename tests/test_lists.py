@@ -178,3 +178,19 @@ def test_items_of_the_other_side_are_left_out():
     assert list_items(q, s, "org", other_side=lambda n: n.lower() in vn) == [
         "UK Ministry of Defence", "National Crime Agency",
     ]  # fmt: skip
+
+
+@pytest.mark.parametrize(
+    ("question", "noun"),
+    [
+        ("cities where vietnam uk meetings held or planned", "cities"),
+        ("mous signed by the border guard", "mous"),
+        ("talks between hung and jenrick", ""),  # one event, not a list
+        ("Cities of Vietnam", ""),  # capitalised: a title or a name, not a keyword list
+        ("does the uk fund projects", ""),
+    ],
+)
+def test_a_keyword_query_opening_with_a_plural_noun_lists_it(question, noun):
+    from qa.lists import listed_noun
+
+    assert listed_noun(question) == noun
