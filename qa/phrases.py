@@ -909,6 +909,48 @@ def _title_before(sentence: str, start: int) -> ShortAnswer | None:
     return ShortAnswer(text, first.start(), first.start() + len(text), "who", "ROLE")
 
 
+@dataclass(frozen=True)
+class _Asked:
+    """What a who-question asks of its person, besides a role (see :func:`short_answer`)."""
+
+    personal: bool
+    other_side: Callable[[str], bool] | None
+    org: tuple[str, ...]
+    names: tuple[int, ...]  # where the sentence's names end (a title stops at another name)
+    article: str
+
+
+def _person_fits(
+    cands: list[Entity], labels: tuple[str, ...], sentence: str, asked: _Asked
+) -> list[Entity]:
+    """The candidates of a who-question that can be the person asked for."""
+    if asked.other_side is not None:
+        cands = [e for e in cands if not asked.other_side(e.text)]
+    if asked.org and labels != ("ORG",):
+        cands = [
+            e for e in cands
+            if holds_org(asked.org, sentence, e.start, e.end, asked.names, asked.article)
+        ]  # fmt: skip
+    if labels == ("NAME",) and asked.personal:
+        # A person asked for ("which official", "which officer"): an untyped name that reads
+        # as an organisation ("UK Home Office", "MPS") or a nationality or country alone ("the
+        # British side") is not one.
+        cands = [
+            e for e in cands if not _org_like(e.text) and fold(e.text) not in _NATIONAL | _PLACES
+        ]
+    return cands
+
+
+def _places(cands: list[Entity], sentence: str, scale: str) -> list[Entity]:
+    """The candidates of a where-question that can be the place asked for: "Vietnam's
+    Ministry of Public Security", "Vietnam-UK": a country naming a side is no place; a place
+    of the wrong size neither; a place after "in"/"at" is one, whatever else is near."""
+    cands = [e for e in cands if not _NAMES_A_SIDE.match(sentence, e.end)]
+    cands = [e for e in cands if _scale_fits(scale, e.text)]
+    located = [e for e in cands if _LOCATIVE.search(sentence[: e.start])]
+    return located or cands
+
+
 def short_answer(
     question: str,
     sentence: str,
@@ -963,25 +1005,11 @@ def short_answer(
         ]
         if kind == "how_many":
             cands = [e for e in cands if not _DATE_RE.fullmatch(e.text)]
-        if other_side is not None and kind == "who":
-            cands = [e for e in cands if not other_side(e.text)]
-        if org and kind == "who" and labels != ("ORG",):
-            cands = [e for e in cands if holds_org(org, sentence, e.start, e.end, names, article)]
-        if kind == "who" and labels == ("NAME",) and personal:
-            # A person asked for ("which official", "which officer"): an untyped name that
-            # reads as an organisation ("UK Home Office", "MPS") or a nationality or country
-            # alone ("the British side") is not one.
-            cands = [
-                e for e in cands
-                if not _org_like(e.text) and fold(e.text) not in _NATIONAL | _PLACES
-            ]  # fmt: skip
+        if kind == "who":
+            person = _Asked(personal, other_side, org, names, article)
+            cands = _person_fits(cands, labels, sentence, person)
         if kind == "where":
-            # "Vietnam's Ministry of Public Security", "Vietnam-UK": a country naming a
-            # side is no place; a place after "in"/"at" is one, whatever else is near
-            cands = [e for e in cands if not _NAMES_A_SIDE.match(sentence, e.end)]
-            cands = [e for e in cands if _scale_fits(scale, e.text)]
-            located = [e for e in cands if _LOCATIVE.search(sentence[: e.start])]
-            cands = located or cands
+            cands = _places(cands, sentence, scale)
         if role is not None:
             cands = [e for e in cands if holds_role(role, sentence, e.start, e.end, names, article)]
         if cands:
