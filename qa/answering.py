@@ -7,6 +7,7 @@ index (computed at build time), so answering costs one query encoding plus arith
 
 from __future__ import annotations
 
+import functools
 import math
 import os
 import re
@@ -14,7 +15,7 @@ import weakref
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, replace
 from functools import lru_cache
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import numpy as np
 
@@ -59,6 +60,8 @@ from qa.types import Answer, Item, Passage, Short
 
 if TYPE_CHECKING:
     from qa.index import Index
+
+_T = TypeVar("_T")
 
 DECLINE_TEXT = "The articles do not answer this question."
 
@@ -278,43 +281,56 @@ _NOT_PERSON = re.compile(
 _CONTEXT = re.compile(r"\(([^()]*)\)\s*$")
 
 
-_SIDES: weakref.WeakKeyDictionary[Any, dict[str, str]] = weakref.WeakKeyDictionary()
+def _per_index(build: Callable[[Index], _T]) -> Callable[[Index], _T]:
+    """``build(index)`` computed once per index (an index never changes; the cached value
+    goes when the index does)."""
+    cache: weakref.WeakKeyDictionary[Any, _T] = weakref.WeakKeyDictionary()
+
+    @functools.wraps(build)
+    def get(index: Index) -> _T:
+        if index not in cache:
+            cache[index] = build(index)
+        return cache[index]
+
+    return get
 
 
+def _name_key(text: str) -> str:
+    """A name folded to its words ("Sen. Lieut. Gen. Lương" -> "sen lieut gen luong")."""
+    return " ".join(words(fold(text)))
+
+
+@_per_index
 def _entity_sides(index: Index) -> dict[str, str]:
     """The side of each person and organisation the index's structure knows, by folded name
     and variant."""
-    if index not in _SIDES:
-        _SIDES[index] = {
-            " ".join(words(fold(v))): e.side
-            for kind in ("person", "org")
-            for e in index.entities(kind) if e.side
-            for v in (e.name, *e.variants)
-        }  # fmt: skip
-    return _SIDES[index]
+    return {
+        _name_key(v): e.side
+        for kind in ("person", "org")
+        for e in index.entities(kind) if e.side
+        for v in (e.name, *e.variants)
+    }  # fmt: skip
 
 
-_PEOPLE: weakref.WeakKeyDictionary[Any, frozenset[str]] = weakref.WeakKeyDictionary()
 # A one-word variant of a person's name (a surname) shorter than this is too likely an
 # ordinary word typed in lower case ("lam", "hue", "hung" in "hung parliament").
 MIN_LOWER_SURNAME = 5
 
 
+@_per_index
 def _people(index: Index) -> frozenset[str]:
     """The folded names (two words or more) and surnames of the people the index's
     structure knows."""
-    if index not in _PEOPLE:
-        _PEOPLE[index] = frozenset(
-            key
-            for e in index.entities("person")
-            if len(e.name.split()) >= 2
-            for v in (e.name, *e.variants)
-            for key in [" ".join(words(fold(v)))]
-            # a one-word variant only as the full name's surname ("cleverly" of "James
-            # Cleverly"): extraction's stray one-word "people" ("Media") are no names
-            if " " in key or key == fold(e.name.split()[-1])
-        )
-    return _PEOPLE[index]
+    return frozenset(
+        key
+        for e in index.entities("person")
+        if len(e.name.split()) >= 2
+        for v in (e.name, *e.variants)
+        for key in [_name_key(v)]
+        # a one-word variant only as the full name's surname ("cleverly" of "James
+        # Cleverly"): extraction's stray one-word "people" ("Media") are no names
+        if " " in key or key == fold(e.name.split()[-1])
+    )
 
 
 def _typed_lowercase(
@@ -327,7 +343,7 @@ def _typed_lowercase(
         return ()  # a question typed with capitals gives its names by case
     out: list[Constraint] = []
     have = {c.value for c in found if c.kind == "name"}
-    lowered = " ".join(words(fold(question)))
+    lowered = _name_key(question)
     for name in sorted(people, key=len, reverse=True):
         if (" " not in name and len(name) < MIN_LOWER_SURNAME) or any(name in h for h in have):
             continue
@@ -397,18 +413,14 @@ def _said(predicate: str, text: str) -> bool:
     return any(re.search(rf"\b{re.escape(w)}", folded) for w in PREDICATES[predicate])
 
 
-_ORGS: weakref.WeakKeyDictionary[Any, dict[str, tuple[str, ...]]] = weakref.WeakKeyDictionary()
-
-
+@_per_index
 def _org_names(index: Index) -> dict[str, tuple[str, ...]]:
     """Each folded name or variant of the structure's organisations, with all of its names."""
-    if index not in _ORGS:
-        table: dict[str, tuple[str, ...]] = {}
-        for e in index.entities("org"):
-            names = tuple(dict.fromkeys(" ".join(words(fold(v))) for v in (e.name, *e.variants)))
-            table.update({n: names for n in names if n})
-        _ORGS[index] = table
-    return _ORGS[index]
+    table: dict[str, tuple[str, ...]] = {}
+    for e in index.entities("org"):
+        names = tuple(dict.fromkeys(_name_key(v) for v in (e.name, *e.variants)))
+        table.update({n: names for n in names if n})
+    return table
 
 
 _ORG_PERSON = (
@@ -421,7 +433,7 @@ def asked_org(question: str, orgs: dict[str, tuple[str, ...]]) -> tuple[str, ...
     """The names of the organisation a who-question's person must be of: one of ``orgs``
     right before the asked noun ("which Met police officer", "the NCA's operations chief",
     "Which Home Office official"), else ``()``."""
-    folded = " ".join(words(fold(question)))
+    folded = _name_key(question)
     for name in sorted(orgs, key=len, reverse=True):
         if re.search(
             rf"\b(?:which|what|the)\s+{re.escape(name)}(?:\s+s)?\s+(?:\w+\s+){{0,2}}?"
@@ -435,7 +447,7 @@ def asked_org(question: str, orgs: dict[str, tuple[str, ...]]) -> tuple[str, ...
 def _side_of(sides: dict[str, str], name: str) -> str:
     """The side of what ``name`` names: a known name or variant ("Jenrick", "MPS"), else the
     one side of the known names it contains ("Deputy Minister Le Quoc Hung"), else ``""``."""
-    key = " ".join(words(fold(name)))
+    key = _name_key(name)
     if key in sides:
         return sides[key]
     toks = set(key.split())
@@ -463,7 +475,7 @@ def _pronoun_person(question: str, query: str) -> tuple[Constraint, ...]:
     people = [n.strip() for n in m.group(1).split(";") if _is_person(n.strip())]
     if len(people) != 1:
         return ()
-    return (Constraint("name", people[0], " ".join(words(fold(people[0])))),)
+    return (Constraint("name", people[0], _name_key(people[0])),)
 
 
 def _is_person(name: str) -> bool:
@@ -597,6 +609,7 @@ def salient_missing(question: str, index: Index) -> tuple[float, list[str], bool
     return len(missing) / len(terms), missing, proper_missing
 
 
+@_per_index
 def _source_terms(index: Index) -> frozenset[str]:
     """The terms of the articles' outlets ("VOV", "VNA"): named by questions, not by text."""
     return frozenset(t for d in index.documents for t in tokenize(d.meta.source))
@@ -608,6 +621,7 @@ _KIND_WORDS = frozenset(
 )
 
 
+@_per_index
 def _variant_terms(index: Index) -> frozenset[str]:
     """The one-word name variants whose group the corpus knows ("britain" when it says "uk")."""
     out: set[str] = set()

@@ -353,11 +353,14 @@ _DOTTED = re.compile(r"\b(?:[^\W\d_]\.){2,}")
 
 
 @lru_cache(maxsize=4096)
-def _stem_view(text: str) -> frozenset[tuple[str, int]]:
-    """The stems of a text's folded words, each with its word's length: "Grammies" and
-    "Grammy" share "grammi"."""
+def _stem_view(text: str) -> dict[str, frozenset[int]]:
+    """The stems of a text's folded words, each with the lengths of its words: "Grammies"
+    and "Grammy" share "grammi". Read-only (cached)."""
     words = sorted(_view(text)[1])
-    return frozenset(zip(stems(words), map(len, words), strict=True))
+    lengths: dict[str, set[int]] = {}
+    for stem, word in zip(stems(words), words, strict=True):
+        lengths.setdefault(stem, set()).add(len(word))
+    return {stem: frozenset(n) for stem, n in lengths.items()}
 
 
 # An inflection changes a word's length by at most this much ("Grammy" -> "Grammies"); a
@@ -370,7 +373,7 @@ def _token_found(
     vocab: frozenset[str],
     *,
     fuzzy: bool,
-    stemmed: frozenset[tuple[str, int]] = frozenset(),
+    stemmed: dict[str, frozenset[int]] | None = None,
 ) -> str:
     """``exact``, ``fuzzy`` or ``""``: an inflected form (plural, "Grammies" for "Grammy")
     counts as exact when the stems agree; a misspelling is one edit away (words of 5+
@@ -378,8 +381,8 @@ def _token_found(
     if tok in vocab:
         return "exact"
     if stemmed and not tok.isdigit():
-        stem = stems([tok])[0]
-        if any(s == stem and abs(n - len(tok)) <= MAX_INFLECTION for s, n in stemmed):
+        lengths = stemmed.get(stems([tok])[0], frozenset())
+        if any(abs(n - len(tok)) <= MAX_INFLECTION for n in lengths):
             return "exact"
     if fuzzy and not tok.isdigit():
         for v in vocab:

@@ -284,27 +284,15 @@ _PLACE_WORDS = {
     "harbour", "harbor", "cathedral", "temple", "tower", "stadium", "arena", "theatre",
     "theater", "museum", "building", "plaza", "boulevard", "lane", "desert", "forest",
 }  # fmt: skip
-# A compact gazetteer of places a question may ask "where" about (countries, big cities,
-# regions); general, not tied to the corpus. Capitalised words not listed are placed only by
-# context ("in X", "at X").
-_PLACES = {
-    "vietnam", "viet nam", "uk", "united kingdom", "britain", "great britain", "england",
-    "scotland", "wales", "ireland", "northern ireland", "hanoi", "ha noi", "ho chi minh city",
-    "saigon", "da nang", "hai phong", "london", "manchester", "birmingham", "edinburgh",
-    "europe", "asia", "africa", "america", "north america", "south america", "australia",
-    "china", "japan", "korea", "south korea", "north korea", "india", "pakistan", "thailand",
-    "cambodia", "laos", "myanmar", "malaysia", "singapore", "indonesia", "philippines",
-    "france", "paris", "germany", "berlin", "italy", "rome", "spain", "madrid", "russia",
-    "moscow", "poland", "warsaw", "netherlands", "amsterdam", "belgium", "brussels",
-    "switzerland", "geneva", "austria", "vienna", "sweden", "norway", "denmark", "finland",
-    "greece", "turkey", "egypt", "israel", "iran", "iraq", "syria", "canada", "mexico",
-    "brazil", "argentina", "united states", "us", "usa", "new york", "new york city",
-    "washington", "california", "texas", "houston", "los angeles", "chicago", "boston",
-    "beijing", "shanghai", "tokyo", "seoul", "delhi", "new delhi", "bangkok", "tibet",
-    "lhasa", "sichuan", "chengdu", "manhattan", "brooklyn", "queens", "bronx",
-    "staten island", "taiwan", "hong kong", "ukraine", "kiev", "kyiv", "portugal", "lisbon",
-    "hungary", "czech republic", "prague", "nepal", "mongolia", "dublin", "glasgow",
-    "alabama", "florida", "virginia", "georgia", "atlanta", "miami",
+# The cities of the gazetteer (with their districts): general, not tied to the corpus.
+_CITIES = {
+    "hanoi", "ha noi", "ho chi minh city", "saigon", "da nang", "hai phong", "london",
+    "manchester", "birmingham", "edinburgh", "glasgow", "dublin", "paris", "berlin", "rome",
+    "madrid", "moscow", "warsaw", "amsterdam", "brussels", "geneva", "vienna", "lisbon",
+    "prague", "kiev", "kyiv", "new york", "new york city", "manhattan", "brooklyn", "queens",
+    "bronx", "staten island", "washington", "houston", "los angeles", "chicago", "boston",
+    "atlanta", "miami", "beijing", "shanghai", "chengdu", "lhasa", "tokyo", "seoul", "delhi",
+    "new delhi", "bangkok", "hong kong",
 }  # fmt: skip
 # The places of the gazetteer larger than a city (countries, continents, regions, states): a
 # question asking "which city" is not answered by one, nor "which country" by a city.
@@ -346,8 +334,10 @@ _COUNTRIES = {
     "uganda", "united arab emirates", "uruguay", "uzbekistan", "vanuatu", "vatican",
     "venezuela", "yemen", "zambia", "zimbabwe",
 }  # fmt: skip
-_PLACES |= _COUNTRIES
 _WIDE_PLACES |= _COUNTRIES
+# A compact gazetteer of places a question may ask "where" about (countries, big cities,
+# regions). Capitalised words not listed are placed only by context ("in X", "at X").
+_PLACES = _CITIES | _WIDE_PLACES
 _ASKS_CITY = re.compile(_WHICH + r"(?:city|cities|town|towns|capital)\b", re.I)
 _ASKS_COUNTRY = re.compile(_WHICH + r"(?:country|countries|nation|nations)\b", re.I)
 # Common Vietnamese family names: a capitalised run opening with one is a person's name even
